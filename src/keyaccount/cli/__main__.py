@@ -1,0 +1,5 @@
+import sys
+
+from keyaccount.cli import main
+
+sys.exit(main())

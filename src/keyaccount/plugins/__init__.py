@@ -1,0 +1,1 @@
+"""Built-in plugins: storage backends and CRM providers registered through the public hooks."""

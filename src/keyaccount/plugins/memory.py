@@ -1,0 +1,176 @@
+"""``memory://``: an in-process store. The fake services are tested against, and the base
+the CSV backend persists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from keyaccount.errors import RecordNotFound, StorageError
+from keyaccount.hookspecs import hookimpl
+from keyaccount.schema import RecordSchema, SchemaRegistry
+from keyaccount.storage import (
+    Condition,
+    RegisterStorageBackend,
+    StoreURL,
+    check_fields,
+    flatten,
+    parse_order,
+    sort_records,
+)
+
+R = TypeVar("R")
+_MISSING = object()
+
+
+class MemoryStore:
+    """Records in dicts keyed by kind and id; transactions keep an undo journal."""
+
+    def __init__(self, schemas: SchemaRegistry, url: str = "memory://") -> None:
+        self.url = url
+        self.schemas = schemas
+        self._data: dict[str, dict[str, Any]] = {}
+        self._journal: list[tuple[str, str, Any]] | None = None
+        self._depth = 0
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    # -- hooks for subclasses ----------------------------------------------------------------
+
+    def _table(self, schema: RecordSchema) -> dict[str, Any]:
+        """The id → record dict of one kind (subclasses load it lazily)."""
+        return self._data.setdefault(schema.kind, {})
+
+    def _persist(self, kinds: set[str]) -> None:
+        """Called once a top-level unit of work commits, with the kinds it changed."""
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError(f"{self!r} is closed")
+
+    def _schema(self, kind: type[Any]) -> RecordSchema:
+        self._check_open()
+        return self.schemas.for_class(kind)
+
+    def _write(self, schema: RecordSchema, record_id: str, record: Any) -> None:
+        table = self._table(schema)
+        assert self._journal is not None
+        self._journal.append((schema.kind, record_id, table.get(record_id, _MISSING)))
+        if record is _MISSING:
+            del table[record_id]
+        else:
+            table[record_id] = record
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._check_open()
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._journal = []
+        self._depth = 1
+        try:
+            yield
+            kinds = {kind for kind, _, _ in self._journal}
+            if kinds:
+                self._persist(kinds)
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._depth = 0
+            self._journal = None
+
+    def _rollback(self) -> None:
+        assert self._journal is not None
+        for kind, record_id, previous in reversed(self._journal):
+            table = self._data[kind]
+            if previous is _MISSING:
+                table.pop(record_id, None)
+            else:
+                table[record_id] = previous
+
+    # -- the port ----------------------------------------------------------------------------
+
+    def get(self, kind: type[R], record_id: str) -> R:
+        found = self.find(kind, record_id)
+        if found is None:
+            raise RecordNotFound(self._schema(kind).kind, record_id)
+        return found
+
+    def find(self, kind: type[R], record_id: str) -> R | None:
+        record: R | None = self._table(self._schema(kind)).get(record_id)
+        return record
+
+    def get_many(self, kind: type[R], record_ids: Iterable[str]) -> dict[str, R]:
+        table = self._table(self._schema(kind))
+        return {rid: table[rid] for rid in record_ids if rid in table}
+
+    def put(self, record: object) -> None:
+        self.put_many((record,))
+
+    def put_many(self, records: Iterable[object]) -> int:
+        self._check_open()
+        items = [(self.schemas.for_record(r), r) for r in records]
+        with self.transaction():
+            for schema, record in items:
+                self._write(schema, record.id, record)  # type: ignore[attr-defined]
+        return len(items)
+
+    def delete(self, kind: type[Any], record_id: str) -> None:
+        schema = self._schema(kind)
+        if record_id not in self._table(schema):
+            raise RecordNotFound(schema.kind, record_id)
+        with self.transaction():
+            self._write(schema, record_id, _MISSING)
+
+    def query(
+        self,
+        kind: type[R],
+        *conditions: Condition | tuple[Condition, ...],
+        order_by: str | Sequence[str] = (),
+        limit: int | None = None,
+    ) -> Iterator[R]:
+        schema = self._schema(kind)
+        conds = flatten(conditions)
+        order = parse_order(order_by)
+        check_fields(schema.by_name, schema.cls.__name__, [c.field for c in conds])
+        check_fields(schema.by_name, schema.cls.__name__, [name for name, _ in order])
+        rows = [r for r in self._table(schema).values() if all(c.matches(r) for c in conds)]
+        rows = sort_records(rows, order)
+        return iter(rows if limit is None else rows[:limit])
+
+    def count(self, kind: type[Any], *conditions: Condition | tuple[Condition, ...]) -> int:
+        schema = self._schema(kind)
+        conds = flatten(conditions)
+        check_fields(schema.by_name, schema.cls.__name__, [c.field for c in conds])
+        if not conds:
+            return len(self._table(schema))
+        return sum(1 for r in self._table(schema).values() if all(c.matches(r) for c in conds))
+
+    def close(self) -> None:
+        self._closed = True
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_memory(url: StoreURL, schemas: SchemaRegistry) -> MemoryStore:
+    return MemoryStore(schemas, url.raw)
+
+
+@hookimpl
+def register_storage_backends(register: RegisterStorageBackend) -> None:
+    register("memory", open_memory, description="in-process dicts; nothing survives the process")
