@@ -1,0 +1,5 @@
+"""Test support shipped to users and plugin authors: conformance suites, fixtures, fakes.
+
+The fixtures in ``keyaccount.testing.pytest_plugin`` are available in any project that has
+keyaccount installed (it is registered under the ``pytest11`` entry point).
+"""
