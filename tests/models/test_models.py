@@ -111,7 +111,7 @@ class TestCustomer:
 
 @given(st.text(alphabet=credit_code.ALPHABET, min_size=17, max_size=17))
 def test_made_credit_codes_always_validate(body: str) -> None:
-    body = body[:2] + "110000"[: 6] + body[8:]
+    body = body[:2] + "110000"[:6] + body[8:]
     code = credit_code.make(body)
     assert credit_code.is_valid(code)
     # Any single-character change to the check character is caught.
@@ -122,8 +122,13 @@ def test_made_credit_codes_always_validate(body: str) -> None:
 class TestContactAndUser:
     def test_contact_channels_validated(self) -> None:
         c = Contact(
-            id="p1", customer_id="c1", name="王经理", phone="+86 138-0013-8000",
-            email="wang@example.cn", preferred_channel="im", birthday=date(1980, 2, 29),
+            id="p1",
+            customer_id="c1",
+            name="王经理",
+            phone="+86 138-0013-8000",
+            email="wang@example.cn",
+            preferred_channel="im",
+            birthday=date(1980, 2, 29),
         )
         assert c.preferred_channel is Channel.IM
         with pytest.raises(ValidationError, match=r"Contact\.email"):
@@ -142,24 +147,43 @@ class TestContactAndUser:
 class TestTransaction:
     def test_refund_may_make_profit_negative(self) -> None:
         t = Transaction(
-            id="t1", customer_id="c1", occurred_at=T0, amount=Money.of("-100", "CNY"),
-            gross_profit=Money.of("-130", "CNY"), kind=TransactionKind.REFUND,
+            id="t1",
+            customer_id="c1",
+            occurred_at=T0,
+            amount=Money.of("-100", "CNY"),
+            gross_profit=Money.of("-130", "CNY"),
+            kind=TransactionKind.REFUND,
         )
         assert t.gross_profit.is_negative()
 
     def test_order_cannot_be_negative_and_currencies_must_agree(self) -> None:
         with pytest.raises(ValidationError, match=r"Transaction\.amount"):
-            Transaction(id="t1", customer_id="c1", occurred_at=T0,
-                        amount=Money.of("-1", "CNY"), gross_profit=Money.of(0, "CNY"))
+            Transaction(
+                id="t1",
+                customer_id="c1",
+                occurred_at=T0,
+                amount=Money.of("-1", "CNY"),
+                gross_profit=Money.of(0, "CNY"),
+            )
         with pytest.raises(ValidationError, match=r"Transaction\.gross_profit: must be in CNY"):
-            Transaction(id="t1", customer_id="c1", occurred_at=T0,
-                        amount=Money.of("1", "CNY"), gross_profit=Money.of(0, "USD"))
+            Transaction(
+                id="t1",
+                customer_id="c1",
+                occurred_at=T0,
+                amount=Money.of("1", "CNY"),
+                gross_profit=Money.of(0, "USD"),
+            )
 
 
 class TestReceivable:
     def test_outstanding_and_overdue(self) -> None:
-        r = Receivable(id="r1", customer_id="c1", amount=Money.of(1000, "CNY"),
-                       issued_on=date(2024, 1, 31), due_on=date(2024, 2, 29))
+        r = Receivable(
+            id="r1",
+            customer_id="c1",
+            amount=Money.of(1000, "CNY"),
+            issued_on=date(2024, 1, 31),
+            due_on=date(2024, 2, 29),
+        )
         assert r.outstanding == Money.of(1000, "CNY")
         assert r.days_overdue(date(2024, 3, 1)) == 1
         assert r.days_overdue(date(2024, 2, 29)) == 0
@@ -168,15 +192,26 @@ class TestReceivable:
         assert paid.days_overdue(date(2024, 4, 1)) == 0
 
     def test_paid_defaults_to_full_amount(self) -> None:
-        r = Receivable(id="r1", customer_id="c1", amount=Money.of(10, "CNY"),
-                       issued_on=date(2024, 1, 1), due_on=date(2024, 1, 31),
-                       paid_on=date(2024, 1, 20))
+        r = Receivable(
+            id="r1",
+            customer_id="c1",
+            amount=Money.of(10, "CNY"),
+            issued_on=date(2024, 1, 1),
+            due_on=date(2024, 1, 31),
+            paid_on=date(2024, 1, 20),
+        )
         assert r.paid_amount == Money.of(10, "CNY")
 
     def test_partial_payment_is_still_overdue(self) -> None:
-        r = Receivable(id="r1", customer_id="c1", amount=Money.of(10, "CNY"),
-                       issued_on=date(2024, 1, 1), due_on=date(2024, 1, 31),
-                       paid_on=date(2024, 1, 20), paid_amount=Money.of(4, "CNY"))
+        r = Receivable(
+            id="r1",
+            customer_id="c1",
+            amount=Money.of(10, "CNY"),
+            issued_on=date(2024, 1, 1),
+            due_on=date(2024, 1, 31),
+            paid_on=date(2024, 1, 20),
+            paid_amount=Money.of(4, "CNY"),
+        )
         assert r.outstanding == Money.of(6, "CNY")
         assert r.days_overdue(date(2024, 2, 10)) == 10
 
@@ -185,13 +220,21 @@ class TestReceivable:
         [
             ({"due_on": date(2023, 12, 31)}, "Receivable.due_on"),
             ({"paid_on": date(2023, 12, 1)}, "Receivable.paid_on"),
-            ({"paid_on": date(2024, 1, 2), "paid_amount": Money.of(11, "CNY")}, "Receivable.paid_amount"),
+            (
+                {"paid_on": date(2024, 1, 2), "paid_amount": Money.of(11, "CNY")},
+                "Receivable.paid_amount",
+            ),
             ({"amount": Money.of(-1, "CNY")}, "Receivable.amount"),
         ],
     )
     def test_inconsistent_values_rejected(self, kw: dict[str, object], field: str) -> None:
-        base: dict[str, object] = {"id": "r1", "customer_id": "c1", "amount": Money.of(10, "CNY"),
-                                   "issued_on": date(2024, 1, 1), "due_on": date(2024, 1, 31)}
+        base: dict[str, object] = {
+            "id": "r1",
+            "customer_id": "c1",
+            "amount": Money.of(10, "CNY"),
+            "issued_on": date(2024, 1, 1),
+            "due_on": date(2024, 1, 31),
+        }
         base.update(kw)
         with pytest.raises(ValidationError) as info:
             Receivable(**base)  # type: ignore[arg-type]
@@ -212,13 +255,15 @@ class TestServiceRecords:
             SurveyResponse(id="s1", survey_id="q1", customer_id="c1", answered_at=T0, nps=11)
 
     def test_interaction_channel(self) -> None:
-        i = Interaction(id="i1", customer_id="c1", channel="visit", occurred_at=T0,
-                        contact_ids=["p1", "p2"])
+        i = Interaction(
+            id="i1", customer_id="c1", channel="visit", occurred_at=T0, contact_ids=["p1", "p2"]
+        )
         assert i.channel is Channel.VISIT and i.contact_ids == ("p1", "p2")
         with pytest.raises(ValidationError, match=r"Interaction\.channel"):
             attrs.evolve(i, channel="fax")
 
     def test_credit_profile_limits(self) -> None:
         with pytest.raises(ValidationError, match=r"CreditProfile\.payment_terms_days"):
-            CreditProfile(id="cp1", customer_id="c1", credit_limit=Money.of(1, "CNY"),
-                          payment_terms_days=400)
+            CreditProfile(
+                id="cp1", customer_id="c1", credit_limit=Money.of(1, "CNY"), payment_terms_days=400
+            )
