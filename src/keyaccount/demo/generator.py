@@ -18,6 +18,16 @@ import attrs
 from keyaccount import credit_code
 from keyaccount.demo import names
 from keyaccount.models import (
+    ComplaintId,
+    ContactId,
+    CreditProfileId,
+    CustomerId,
+    InteractionId,
+    ReceivableId,
+    SurveyId,
+    SurveyResponseId,
+    TransactionId,
+    UserId,
     Channel,
     Complaint,
     ComplaintStatus,
@@ -90,20 +100,20 @@ def _money(cents: int, currency: str) -> Money:
 
 def _users(rng: random.Random) -> list[User]:
     users = [
-        User(id="usr_admin", name="系统管理员", role=Role.ADMIN),
-        User(id="usr_dir", name="周总监", role=Role.DIRECTOR, email="zhou@example.com"),
-        User(id="usr_analyst", name="林分析", role=Role.ANALYST, team="运营"),
+        User(id=UserId("usr_admin"), name="系统管理员", role=Role.ADMIN),
+        User(id=UserId("usr_dir"), name="周总监", role=Role.DIRECTOR, email="zhou@example.com"),
+        User(id=UserId("usr_analyst"), name="林分析", role=Role.ANALYST, team="运营"),
     ]
     teams = ("华东大客户部", "华南大客户部", "国际业务部")
     for t, team in enumerate(teams):
-        lead = f"usr_lead{t + 1}"
+        lead = UserId(f"usr_lead{t + 1}")
         users.append(
             User(
                 id=lead,
                 name=f"{names.CN_SURNAMES[t]}经理",
                 role=Role.DIRECTOR,
                 team=team,
-                manager_id="usr_dir",
+                manager_id=UserId("usr_dir"),
             )
         )
         for k in range(3):
@@ -112,15 +122,19 @@ def _users(rng: random.Random) -> list[User]:
             given = rng.choice(names.CN_GIVEN)
             users.append(
                 User(
-                    id=f"usr_am{i:02d}",
+                    id=UserId(f"usr_am{i:02d}"),
                     name=surname + given,
                     team=team,
                     manager_id=lead,
                     email=f"am{i:02d}@example.com",
                 )
             )
-    users.append(User(id="usr_svc1", name="客服一组", role=Role.SERVICE_AGENT, team="客服中心"))
-    users.append(User(id="usr_svc2", name="客服二组", role=Role.SERVICE_AGENT, team="客服中心"))
+    users.append(
+        User(id=UserId("usr_svc1"), name="客服一组", role=Role.SERVICE_AGENT, team="客服中心")
+    )
+    users.append(
+        User(id=UserId("usr_svc2"), name="客服二组", role=Role.SERVICE_AGENT, team="客服中心")
+    )
     return users
 
 
@@ -149,7 +163,7 @@ def _customer(
     start: datetime,
     period_days: int,
 ) -> None:
-    cid = f"cus_{n + 1:05d}"
+    cid = CustomerId(f"cus_{n + 1:05d}")
     created = start + timedelta(
         days=rng.randrange(0, max(1, period_days // 2)), hours=rng.randrange(8, 18)
     )
@@ -204,7 +218,7 @@ def _customer(
     )
     contacts = []
     for k in range(1 + (size > 1.5) + (size > 4)):
-        pid = f"con_{n + 1:05d}_{k + 1}"
+        pid = ContactId(f"con_{n + 1:05d}_{k + 1}")
         phone = (
             f"+86 13{rng.randrange(0, 10)}{rng.randrange(10**7, 10**8)}"
             if not international
@@ -232,7 +246,7 @@ def _customer(
     limit_cents = int(scale * rng.uniform(5e7, 2e8))
     out.credit_profiles.append(
         CreditProfile(
-            id=f"crp_{n + 1:05d}",
+            id=CreditProfileId(f"crp_{n + 1:05d}"),
             customer_id=cid,
             credit_limit=_money(limit_cents, currency),
             payment_terms_days=terms,
@@ -249,7 +263,7 @@ def _orders(
     rng: random.Random,
     cfg: DemoConfig,
     out: Portfolio,
-    cid: str,
+    cid: CustomerId,
     size: float,
     currency: str,
     terms: int,
@@ -272,7 +286,7 @@ def _orders(
         at = at.replace(microsecond=0)
         amount = max(1000, int(base_cents * rng.lognormvariate(0, 0.5)))
         margin = rng.uniform(0.08, 0.35) if rng.random() > 0.03 else rng.uniform(-0.1, 0.0)
-        tid = f"trx_{cid[4:]}_{k + 1:03d}"
+        tid = TransactionId(f"trx_{cid[4:]}_{k + 1:03d}")
         out.transactions.append(
             Transaction(
                 id=tid,
@@ -292,7 +306,7 @@ def _orders(
         paid: date | None = paid_on if paid_on <= cfg.as_of.date() and rng.random() > 0.02 else None
         out.receivables.append(
             Receivable(
-                id=f"rcv_{cid[4:]}_{k + 1:03d}",
+                id=ReceivableId(f"rcv_{cid[4:]}_{k + 1:03d}"),
                 customer_id=cid,
                 amount=_money(amount, currency),
                 issued_on=issued,
@@ -305,7 +319,7 @@ def _orders(
             refund = -int(amount * rng.uniform(0.1, 0.5))
             out.transactions.append(
                 Transaction(
-                    id=f"{tid}_r",
+                    id=TransactionId(f"{tid}_r"),
                     customer_id=cid,
                     occurred_at=min(cfg.as_of, at + timedelta(days=rng.randrange(5, 40))),
                     amount=_money(refund, currency),
@@ -321,7 +335,7 @@ def _activity(
     rng: random.Random,
     cfg: DemoConfig,
     out: Portfolio,
-    cid: str,
+    cid: CustomerId,
     size: float,
     contacts: list[Contact],
     owner: str,
@@ -341,7 +355,7 @@ def _activity(
         is_visit = channel is Channel.VISIT
         out.interactions.append(
             Interaction(
-                id=f"int_{cid[4:]}_{k:03d}",
+                id=InteractionId(f"int_{cid[4:]}_{k:03d}"),
                 customer_id=cid,
                 channel=channel,
                 occurred_at=at,
@@ -361,7 +375,7 @@ def _activity(
         closed = age > 20 and rng.random() > 0.1
         out.complaints.append(
             Complaint(
-                id=f"cmp_{cid[4:]}_{j + 1:02d}",
+                id=ComplaintId(f"cmp_{cid[4:]}_{j + 1:02d}"),
                 customer_id=cid,
                 received_at=at,
                 subject=topic,
@@ -388,8 +402,8 @@ def _activity(
         nps = max(0, min(10, round(mood)))
         out.surveys.append(
             SurveyResponse(
-                id=f"srv_{cid[4:]}_{year + 1}",
-                survey_id=f"annual-{at.year}",
+                id=SurveyResponseId(f"srv_{cid[4:]}_{year + 1}"),
+                survey_id=SurveyId(f"annual-{at.year}"),
                 customer_id=cid,
                 contact_id=contacts[0].id,
                 answered_at=at,
