@@ -53,6 +53,7 @@ class ColumnType:
     MONEY = "money"
     CURRENCY = "currency"
     JSON = "json"
+    JSON_TUPLE = "json_tuple"  # stored as a JSON array, read back as a tuple
 
 
 # Column types whose stored form sorts and compares like the value itself, so backends may
@@ -121,9 +122,9 @@ def _classify(field_name: str, hint: Any) -> tuple[str, bool, type[Enum] | None]
     while hasattr(hint, "__supertype__"):  # NewType ids
         hint = hint.__supertype__
     if origin is not None:
-        if origin in (tuple, dict, list) or (
-            isinstance(origin, type) and issubclass(origin, Mapping)
-        ):
+        if origin is tuple:
+            return ColumnType.JSON_TUPLE, nullable, None
+        if origin in (dict, list) or (isinstance(origin, type) and issubclass(origin, Mapping)):
             return ColumnType.JSON, nullable, None
         raise TypeError(f"{field_name}: unsupported generic {hint!r}")
     if hint is Money:
@@ -265,7 +266,7 @@ def encode_value(spec: FieldSpec, value: Any) -> Scalar:
         return str(value.isoformat())
     if t == ColumnType.ENUM:
         return str(value.value)
-    if t == ColumnType.JSON:
+    if t in (ColumnType.JSON, ColumnType.JSON_TUPLE):
         return json.dumps(
             list(value) if isinstance(value, tuple) else value,
             ensure_ascii=False,
@@ -304,6 +305,8 @@ def decode_value(field: str, spec: FieldSpec, raw: Any) -> Any:
             return spec.enum_type(str(raw).strip())
         if t == ColumnType.JSON:
             return json.loads(raw)
+        if t == ColumnType.JSON_TUPLE:
+            return tuple(json.loads(raw))
     except ValidationError:
         raise
     except (ValueError, InvalidOperation, json.JSONDecodeError) as err:
@@ -314,6 +317,7 @@ def decode_value(field: str, spec: FieldSpec, raw: Any) -> Any:
             ColumnType.ENUM: "is not one of "
             + ", ".join(str(m.value) for m in list(spec.enum_type or ())),
             ColumnType.JSON: f"is not valid JSON ({err})",
+            ColumnType.JSON_TUPLE: f"is not valid JSON ({err})",
         }.get(t, str(err))
         raise ValidationError(field, raw, reason) from None
     raise TypeError(f"cannot decode {t}")
