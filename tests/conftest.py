@@ -1,7 +1,7 @@
-from __future__ import annotations
+"""The project's own tests use the fixtures keyaccount ships to its users (the pytest11
+plugin in keyaccount.testing.pytest_plugin) under shorter names."""
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from __future__ import annotations
 
 import pytest
 
@@ -10,29 +10,22 @@ from keyaccount.events import RecordingSink
 from keyaccount.host import PluginHost
 from keyaccount.storage import Store
 
-NOW = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
+
+@pytest.fixture
+def host(keyaccount_host: PluginHost) -> PluginHost:
+    return keyaccount_host
 
 
 @pytest.fixture
-def host() -> PluginHost:
-    """A fresh host with the built-in plugins only (no installed entry points)."""
-    h = PluginHost(load_entry_points=False)
-    h.load()
-    return h
+def store(keyaccount_store: Store) -> Store:
+    return keyaccount_store
 
 
 @pytest.fixture
-def store(host: PluginHost) -> Iterator[Store]:
-    s = host.open_store("memory://")
-    yield s
-    s.close()
+def clock(keyaccount_clock: FixedClock) -> FixedClock:
+    return keyaccount_clock
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def events() -> RecordingSink:
-    return RecordingSink()
+def events(keyaccount_events: RecordingSink) -> RecordingSink:
+    return keyaccount_events
