@@ -45,6 +45,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "keyaccount.plugins.csv_store",
     "keyaccount.plugins.sqlite_store",
     "keyaccount.plugins.operations_records",
+    "keyaccount.plugins.governance_records",
 )
 
 StoreFactory = Callable[[StoreURL, SchemaRegistry], Store]

@@ -1,0 +1,12 @@
+"""Registers the governance record types: audit trail, handovers, merges and points."""
+
+from __future__ import annotations
+
+from keyaccount.access.models import AuditEntry
+from keyaccount.hookspecs import hookimpl
+from keyaccount.schema import RegisterRecordType
+
+
+@hookimpl
+def register_record_types(register: RegisterRecordType) -> None:
+    register(AuditEntry, kind="audit_entry", indexes=("actor_id", "at", "kind"))
