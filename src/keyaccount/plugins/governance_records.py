@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from keyaccount.access.models import AuditEntry
+from keyaccount.handover.models import Handover
 from keyaccount.hookspecs import hookimpl
 from keyaccount.schema import RegisterRecordType
 
@@ -10,3 +11,4 @@ from keyaccount.schema import RegisterRecordType
 @hookimpl
 def register_record_types(register: RegisterRecordType) -> None:
     register(AuditEntry, kind="audit_entry", indexes=("actor_id", "at", "kind"))
+    register(Handover, kind="handover", indexes=("departing_id", "at"))
