@@ -7,6 +7,7 @@ from keyaccount.complaints.records import ComplaintClock, ComplaintTransition
 from keyaccount.followups import FollowUp
 from keyaccount.hookspecs import hookimpl
 from keyaccount.schema import RegisterRecordType
+from keyaccount.surveys.records import SurveyDefinition, SurveyQuestion
 from keyaccount.visits.records import PlannedVisit
 
 
@@ -20,3 +21,5 @@ def register_record_types(register: RegisterRecordType) -> None:
         ComplaintTransition, kind="complaint_transition", indexes=("complaint_id", "at", "action")
     )
     register(ComplaintClock, kind="complaint_clock", indexes=("running_since", "deadline_at"))
+    register(SurveyDefinition, kind="survey", indexes=("active",))
+    register(SurveyQuestion, kind="survey_question", indexes=("survey_id",))
