@@ -85,7 +85,7 @@ def define_survey(
             scale = (1, 5)
         stored.append(
             SurveyQuestion(
-                id=SurveyQuestionId(f"{sid}.{q.key}"),
+                id=SurveyQuestionId(f"{sid}.q{position}"),
                 survey_id=sid,
                 position=position,
                 key=q.key,
