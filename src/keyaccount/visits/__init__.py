@@ -1,5 +1,33 @@
 """Interactions and visit plans (客户沟通与协作 / 拜访计划)."""
 
 from keyaccount.visits.records import PlannedVisit, PlannedVisitId, VisitStatus
+from keyaccount.visits.service import (
+    LoggedInteraction,
+    MissingReport,
+    OverdueVisit,
+    VisitPlan,
+    file_visit_report,
+    local_today,
+    log_interaction,
+    mark_missed_visits,
+    overdue_visits,
+    plan_visits,
+    visits_missing_report,
+)
 
-__all__ = ["PlannedVisit", "PlannedVisitId", "VisitStatus"]
+__all__ = [
+    "LoggedInteraction",
+    "MissingReport",
+    "OverdueVisit",
+    "PlannedVisit",
+    "PlannedVisitId",
+    "VisitPlan",
+    "VisitStatus",
+    "file_visit_report",
+    "local_today",
+    "log_interaction",
+    "mark_missed_visits",
+    "overdue_visits",
+    "plan_visits",
+    "visits_missing_report",
+]
