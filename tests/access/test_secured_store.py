@@ -369,3 +369,48 @@ def test_role_without_policy(world: World, clock: FixedClock) -> None:
     policy = AccessPolicy.from_mapping({"admin": {"read_scope": "all", "write_scope": "all"}})
     with pytest.raises(ValidationError, match="has no policy"):
         secured(world, "analyst", clock, policy)
+
+
+# -- records tied to a customer through a parent record ------------------------------------
+
+
+def _complaint_log(world: World, clock: FixedClock) -> None:
+    from keyaccount.complaints.records import ComplaintTransition
+    from keyaccount.models import Complaint
+
+    for n in (1, 3):
+        world.store.put(
+            Complaint(id=f"k{n}", customer_id=f"c{n}", received_at=clock.now(), subject="late")
+        )
+        world.store.put(
+            ComplaintTransition(
+                id=f"kt{n}",
+                complaint_id=f"k{n}",
+                sequence=1,
+                action="opened",
+                from_status=None,
+                to_status="received",
+                at=clock.now(),
+            )
+        )
+
+
+def test_scopes_reach_through_parent_records(world: World, clock: FixedClock) -> None:
+    from keyaccount.complaints.records import ComplaintTransition
+
+    _complaint_log(world, clock)
+    am1 = secured(world, "am1", clock)
+    assert [t.id for t in am1.query(ComplaintTransition)] == ["kt1"]
+    assert am1.count(ComplaintTransition) == 1
+    with pytest.raises(AccessDenied, match="row scope"):
+        am1.get(ComplaintTransition, "kt3")
+    # a manager logs a step on his own customer's complaint, not on another team's
+    step = attrs.evolve(world.store.get(ComplaintTransition, "kt1"), id="kt1b", sequence=2)
+    am1.put(step)
+    with pytest.raises(AccessDenied, match="outside the write scope"):
+        am1.put(attrs.evolve(step, id="kt3b", complaint_id="k3"))
+    assert [t.id for t in secured(world, "agent", clock).query(ComplaintTransition)] == [
+        "kt1",
+        "kt1b",
+        "kt3",
+    ]

@@ -98,9 +98,28 @@ class RolePolicy:
         return self.masks.get(kind, {})
 
 
+# Kinds that reach their customer through another record: kind -> (field, parent kind).
+DEFAULT_LINKS: Mapping[str, tuple[str, str]] = {
+    "complaint_transition": ("complaint_id", "complaint"),
+    "complaint_clock": ("id", "complaint"),
+}
+
+
+def _links(value: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    out = {}
+    for kind, link in value.items():
+        field, parent = link
+        out[str(kind)] = (str(field), str(parent))
+    return out
+
+
 @attrs.frozen
 class AccessPolicy:
+    """Role policies, plus ``links``: how kinds without a ``customer_id`` reach one through a
+    parent record, so row scopes cover them too."""
+
     roles: Mapping[Role, RolePolicy]
+    links: Mapping[str, tuple[str, str]] = attrs.field(default=DEFAULT_LINKS, converter=_links)
 
     def for_role(self, role: Role) -> RolePolicy:
         try:
@@ -133,7 +152,11 @@ class AccessPolicy:
                         )
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Mapping[str, Any]]) -> AccessPolicy:
+    def from_mapping(
+        cls,
+        data: Mapping[str, Mapping[str, Any]],
+        links: Mapping[str, tuple[str, str]] = DEFAULT_LINKS,
+    ) -> AccessPolicy:
         """Build a policy from plain data: ``{role: {read_scope, write_scope, readable, ...}}``."""
         roles: dict[Role, RolePolicy] = {}
         for name, spec in data.items():
@@ -150,7 +173,7 @@ class AccessPolicy:
                     f"AccessPolicy.roles[{name}]", sorted(unknown), "unknown keys"
                 )
             roles[role] = RolePolicy(role=role, **spec)
-        return cls(roles)
+        return cls(roles, links)
 
     def to_mapping(self) -> dict[str, dict[str, Any]]:
         return {

@@ -78,6 +78,7 @@ class SecuredStore:
         self._inner = store
         self.actor = actor
         self.rules = policy.for_role(actor.role)
+        self._links = policy.links
         self._audit = audit
         self._clock = clock
         self._buffer: list[AuditEntry] | None = None
@@ -149,13 +150,20 @@ class SecuredStore:
         if self.rules.read_scope is Scope.NONE:
             raise self._deny(action, kind, f"role {self.actor.role} reads no rows")
 
-    def _linked(self, cls: type[Any]) -> str | None:
-        """The field that ties records of ``cls`` to a customer, if any."""
-        if cls is Customer:
-            return "id"
-        if "customer_id" in self.schemas.for_class(cls).by_name:
-            return "customer_id"
-        return None
+    def _parent(self, cls: type[Any]) -> tuple[str, type[Any]] | None:
+        """For a kind tied to a customer through another record (a complaint's transitions
+        through the complaint), the field naming that record and its class."""
+        link = self._links.get(self.schemas.for_class(cls).kind)
+        if link is None or link[1] not in self.schemas:
+            return None
+        return link[0], self.schemas.for_kind(link[1]).cls
+
+    def _linked(self, cls: type[Any]) -> bool:
+        """Whether records of ``cls`` belong to a customer, directly or through a parent."""
+        if cls is Customer or "customer_id" in self.schemas.for_class(cls).by_name:
+            return True
+        parent = self._parent(cls)
+        return parent is not None and self._linked(parent[1])
 
     def _customer_in_scope(self, customer: Customer | None, scope: Scope) -> bool:
         if scope is Scope.ALL:
@@ -175,6 +183,12 @@ class SecuredStore:
     ) -> Customer | None:
         if isinstance(record, Customer):
             return record
+        if "customer_id" not in self.schemas.for_record(record).by_name:
+            parent = self._parent(type(record))
+            if parent is None:
+                return None
+            found = self._inner.find(parent[1], getattr(record, parent[0]))
+            return None if found is None else self._customer_of(found, pending)
         customer_id = getattr(record, "customer_id", None)
         if customer_id is None:
             return None
@@ -196,19 +210,31 @@ class SecuredStore:
         read scope reaches them, but writing them (``strict``) takes the ``all`` scope, so a
         manager cannot edit users, his own role included.
         """
-        if self._linked(type(record)) is None:
+        if not self._linked(type(record)):
             return scope is Scope.ALL or (not strict and scope is not Scope.NONE)
         return self._customer_in_scope(self._customer_of(record, pending), scope)
 
     def _scope_condition(self, cls: type[Any]) -> Condition | None:
         """A condition limiting a query to the visible customers, pushed down to the backend."""
-        field = self._linked(cls)
-        if field is None or self.rules.read_scope is Scope.ALL:
+        if self.rules.read_scope is Scope.ALL or not self._linked(cls):
             return None
-        ids = {c.id for c in self._inner.query(Customer, eq("owner_id", self.actor.id))}
+        ids: set[str] = {c.id for c in self._inner.query(Customer, eq("owner_id", self.actor.id))}
         if self.rules.read_scope is Scope.TEAM and self.actor.team is not None:
             ids |= {c.id for c in self._inner.query(Customer, eq("team", self.actor.team))}
-        return in_(field, ids)
+        return self._narrow(cls, ids)
+
+    def _narrow(self, cls: type[Any], customer_ids: set[str]) -> Condition:
+        if cls is Customer:
+            return in_("id", customer_ids)
+        if "customer_id" in self.schemas.for_class(cls).by_name:
+            return in_("customer_id", customer_ids)
+        parent = self._parent(cls)
+        assert parent is not None  # _linked said so
+        field, parent_cls = parent
+        parent_ids = {
+            p.id for p in self._inner.query(parent_cls, self._narrow(parent_cls, customer_ids))
+        }
+        return in_(field, parent_ids)
 
     def _masks_for(self, record: object) -> Mapping[str, MaskStrategy]:
         fields = self.rules.masked_fields(self.schemas.for_record(record).kind)
