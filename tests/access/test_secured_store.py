@@ -414,3 +414,11 @@ def test_scopes_reach_through_parent_records(world: World, clock: FixedClock) ->
         "kt1b",
         "kt3",
     ]
+
+
+def test_deactivating_the_stored_user_ends_an_open_view(world: World, clock: FixedClock) -> None:
+    view = secured(world, "am1", clock)
+    view.get(Customer, "c1")
+    world.store.put(attrs.evolve(USERS["am1"], active=False))
+    with pytest.raises(AccessDenied, match="inactive"):
+        view.get(Customer, "c1")

@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
@@ -76,6 +76,8 @@ class SecuredStore:
     ) -> None:
         policy.check(store.schemas)
         self._inner = store
+        self.url: str = store.url
+        self.schemas: SchemaRegistry = store.schemas
         self.actor = actor
         self.rules = policy.for_role(actor.role)
         self._links = policy.links
@@ -87,14 +89,6 @@ class SecuredStore:
 
     def __repr__(self) -> str:
         return f"SecuredStore({self._inner!r}, actor={self.actor.id!r})"
-
-    @property
-    def url(self) -> str:
-        return self._inner.url
-
-    @property
-    def schemas(self) -> SchemaRegistry:
-        return self._inner.schemas
 
     # -- audit -------------------------------------------------------------------------------
 
@@ -140,7 +134,9 @@ class SecuredStore:
         return self.schemas.for_class(cls).kind
 
     def _check_actor(self, action: Action, kind: str) -> None:
-        if not self.actor.active:
+        # The stored user is asked each time so a deactivation (a handover) ends open views.
+        stored = self._inner.find(User, self.actor.id) if User in self.schemas else None
+        if not self.actor.active or (stored is not None and not stored.active):
             raise self._deny(action, kind, "the user is inactive")
 
     def _check_read_kind(self, action: Action, kind: str) -> None:
@@ -467,3 +463,9 @@ class SecuredStore:
     def close(self) -> None:
         """Close this view; the wrapped store stays open for its other users."""
         self._closed = True
+
+
+if TYPE_CHECKING:
+
+    def _is_a_store(view: SecuredStore) -> Store:
+        return view
