@@ -280,3 +280,42 @@ def test_nothing_to_move(populated: Store, clock: FixedClock, events: RecordingS
     assert plan.moves == ()
     handover = svc.execute(plan)
     assert handover.moves == {}
+
+
+def test_handover_through_a_secured_store_is_audited_and_checked(
+    populated: Store, clock: FixedClock, events: RecordingSink
+) -> None:
+    from keyaccount.access import (
+        AccessDenied,
+        Action,
+        SecuredStore,
+        StoreAuditLog,
+        default_access_policy,
+    )
+
+    audit = StoreAuditLog(populated)
+    director = User(id="dir", name="Director", role=Role.DIRECTOR)
+    manager = populated.get(User, "am2")
+    before = snapshot(populated)
+    as_manager = SecuredStore(populated, manager, default_access_policy(), audit, clock)
+    svc = service(as_manager, clock, events)
+    with pytest.raises(AccessDenied, match="may not write"):
+        svc.execute(svc.preview("am1", successor_id="am3"))
+    assert {k: v for k, v in snapshot(populated).items() if k != "audit_entry"} == {
+        k: v for k, v in before.items() if k != "audit_entry"
+    }
+
+    as_director = SecuredStore(populated, director, default_access_policy(), audit, clock)
+    svc = service(as_director, clock, events)
+    svc.execute(svc.preview("am1", successor_id="am3"))
+    assert populated.get(Customer, "c1").owner_id == "am3"
+    writes = [e for e in audit.entries() if e.actor_id == "dir" and e.action is Action.WRITE]
+    assert {e.kind for e in writes} == {
+        "customer",
+        "complaint",
+        "planned_visit",
+        "follow_up",
+        "user",
+        "handover",
+    }
+    assert all(e.outcome == "allowed" for e in writes)
