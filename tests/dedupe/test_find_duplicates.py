@@ -98,3 +98,22 @@ def test_weights_and_group_cap(book: Store) -> None:
     assert ("c3", "c4") in {(p.left_id, p.right_id) for p in pairs}
     # with groups capped at one member nothing is compared
     assert find_duplicates(book, max_group=1) == []
+
+
+def test_groups_join_chains_of_pairs() -> None:
+    from keyaccount.dedupe import DuplicatePair, duplicate_groups
+
+    def pair(a: str, b: str) -> DuplicatePair:
+        return DuplicatePair(a, b, 0.9, ())
+
+    groups = duplicate_groups(
+        [pair("c1", "c2"), pair("c5", "c6"), pair("c2", "c3"), pair("c1", "c3")]
+    )
+    assert groups == [("c1", "c2", "c3"), ("c5", "c6")]
+    assert duplicate_groups([]) == []
+
+
+def test_groups_from_the_book(book: Store) -> None:
+    from keyaccount.dedupe import duplicate_groups
+
+    assert duplicate_groups(find_duplicates(book)) == [("c1", "c2", "c7", "c9"), ("c3", "c4")]

@@ -58,6 +58,8 @@ def test_handover_errors_exit_1(cli_store: Store, capsys: pytest.CaptureFixture[
 def test_duplicates_merge_and_undo(cli_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["duplicates"]) == 0
     assert "0.80  c1  c2  same normalised name '华为技术'" in capsys.readouterr().out
+    assert main(["duplicates", "--groups"]) == 0
+    assert capsys.readouterr().out == "c1 c2\n"
     assert main(["duplicates", "--json"]) == 0
     assert '"left_id": "c1"' in capsys.readouterr().out
 

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from keyaccount.clock import SystemClock
-from keyaccount.dedupe import MergeService, Survivorship, find_duplicates
+from keyaccount.dedupe import MergeService, Survivorship, duplicate_groups, find_duplicates
 from keyaccount.errors import ValidationError
 from keyaccount.handover import HandoverService
 from keyaccount.host import get_host
@@ -56,6 +56,9 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("duplicates", help="list likely duplicate customers (查重)")
     p.add_argument("--threshold", type=float, default=0.6, help="minimum score (default 0.6)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--groups", action="store_true", help="list groups joined by chains of pairs instead"
+    )
     p.set_defaults(handler=run_duplicates)
 
     p = sub.add_parser("merge", help="merge duplicate customers into one (客户合并)")
@@ -116,6 +119,10 @@ def run_duplicates(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         pairs = find_duplicates(store, threshold=args.threshold)
+        if args.groups:
+            for group in duplicate_groups(pairs):
+                print(" ".join(group))
+            return 0
         if args.json:
             print(json.dumps([attrs.asdict(p) for p in pairs], ensure_ascii=False, indent=2))
             return 0

@@ -1,6 +1,13 @@
 """Duplicate detection and merge (客户信息整合)."""
 
-from keyaccount.dedupe.matching import DuplicatePair, Reason, Weights, find_duplicates, score_pair
+from keyaccount.dedupe.matching import (
+    DuplicatePair,
+    Reason,
+    Weights,
+    duplicate_groups,
+    find_duplicates,
+    score_pair,
+)
 from keyaccount.dedupe.merge import (
     DEFAULT_RULES,
     FieldChoice,
@@ -32,6 +39,7 @@ __all__ = [
     "Survivorship",
     "UndoConflict",
     "Weights",
+    "duplicate_groups",
     "email_domain",
     "find_duplicates",
     "normalise_company_name",

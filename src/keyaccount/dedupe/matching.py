@@ -153,3 +153,29 @@ def _contacts_by_customer(store: Store) -> dict[str, list[Contact]]:
     for contact in store.query(Contact):
         out[contact.customer_id].append(contact)
     return out
+
+
+def duplicate_groups(pairs: Iterable[DuplicatePair]) -> list[tuple[str, ...]]:
+    """Customers linked by any chain of pairs, as sorted groups, largest first.
+
+    Three records of one company from three sources give three pairs; merging wants them as
+    one group. A chain can join customers no single pair compared, so review a group before
+    merging it whole.
+    """
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for p in pairs:
+        a, b = root(p.left_id), root(p.right_id)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for x in list(parent):
+        groups[root(x)].append(x)
+    return sorted((tuple(sorted(g)) for g in groups.values()), key=lambda g: (-len(g), g))
