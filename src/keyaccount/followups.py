@@ -13,9 +13,12 @@ from typing import Any, NewType
 import attrs
 
 from keyaccount import validation as v
+from keyaccount.clock import Clock, ensure_utc
 from keyaccount.errors import KeyaccountError, ValidationError
+from keyaccount.events import DomainEvent, EventSink
 from keyaccount.models.enums import coerce
 from keyaccount.models.ids import CustomerId, UserId
+from keyaccount.storage import Condition, Store, eq, lt
 
 FollowUpId = NewType("FollowUpId", str)
 
@@ -83,3 +86,61 @@ class FollowUpClosed(KeyaccountError):
         self.follow_up_id = follow_up_id
         self.status = status
         super().__init__(f"follow-up {follow_up_id!r} is already {status.value}")
+
+
+def _close(
+    store: Store,
+    clock: Clock,
+    events: EventSink,
+    follow_up_id: str,
+    status: FollowUpStatus,
+    note: str | None,
+) -> FollowUp:
+    task = store.get(FollowUp, follow_up_id)
+    if not task.is_open:
+        raise FollowUpClosed(follow_up_id, task.status)
+    now = clock.now()
+    closed = attrs.evolve(task, status=status, closed_at=now, note=note or task.note)
+    store.put(closed)
+    events.emit(
+        DomainEvent(
+            f"followup.{status.value}",
+            now,
+            task.customer_id,
+            {"follow_up_id": task.id, "owner_id": task.owner_id},
+        )
+    )
+    return closed
+
+
+def complete_follow_up(
+    store: Store, clock: Clock, events: EventSink, follow_up_id: str, *, note: str | None = None
+) -> FollowUp:
+    """Mark an open follow-up done; ``FollowUpClosed`` if it already left ``open``."""
+    return _close(store, clock, events, follow_up_id, FollowUpStatus.DONE, note)
+
+
+def cancel_follow_up(
+    store: Store, clock: Clock, events: EventSink, follow_up_id: str, *, note: str | None = None
+) -> FollowUp:
+    """Cancel an open follow-up; ``FollowUpClosed`` if it already left ``open``."""
+    return _close(store, clock, events, follow_up_id, FollowUpStatus.CANCELLED, note)
+
+
+def open_follow_ups(
+    store: Store,
+    *,
+    owner_id: str | None = None,
+    customer_id: str | None = None,
+    due_before: datetime | None = None,
+) -> list[FollowUp]:
+    """Open follow-ups, soonest due first, optionally for one owner or customer or due before
+    a time (pass the clock's now to list the overdue ones)."""
+    conditions: list[Condition] = [eq("status", FollowUpStatus.OPEN)]
+    if owner_id is not None:
+        conditions.append(eq("owner_id", owner_id))
+    if customer_id is not None:
+        conditions.append(eq("customer_id", customer_id))
+    if due_before is not None:
+        conditions.append(lt("due_at", ensure_utc("open_follow_ups.due_before", due_before)))
+    return list(store.query(FollowUp, *conditions, order_by="due_at"))
