@@ -87,3 +87,19 @@ def test_points(
     assert "adjust       120  welcome" in out
     assert "(expires 2027-06-30)" in out
     assert out.strip().endswith("balance 120")
+
+
+def test_points_award(cli_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    from decimal import Decimal
+
+    from keyaccount.models import Transaction
+    from keyaccount.money import Money
+
+    amount = Money(Decimal("1000"), "CNY")
+    cli_store.put(
+        Transaction(id="t1", customer_id="c1", occurred_at=T0, amount=amount, gross_profit=amount)
+    )
+    assert main(["points-award"]) == 0
+    assert "earned 10 points in 1 entries; expired 0 points in 0 lots" in capsys.readouterr().out
+    assert main(["points-award"]) == 0
+    assert "earned 0 points in 0 entries" in capsys.readouterr().out

@@ -263,3 +263,46 @@ def test_adjust_needs_a_real_customer_and_points(svc: LoyaltyService) -> None:
 def test_bad_rules(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         EarnRules(**kwargs)  # type: ignore[arg-type]
+
+
+def test_award_pending_earns_once_for_everything_due(
+    svc: LoyaltyService, store: Store, events: RecordingSink
+) -> None:
+    refund = Transaction(
+        id="t9",
+        customer_id="c2",
+        occurred_at=T0,
+        amount=cny("-500"),
+        gross_profit=cny("0"),
+        kind=TransactionKind.REFUND,
+    )
+    store.put_many(
+        [
+            order("t1", "1000"),  # tier A: 15
+            order("t2", "1000", customer="c2"),  # 10
+            refund,
+            Receivable(
+                id="r1",
+                customer_id="c2",
+                amount=cny("2000"),
+                issued_on=date(2026, 5, 1),
+                due_on=date(2026, 6, 1),
+                paid_on=date(2026, 6, 1),
+            ),  # 10
+            Receivable(
+                id="r2",
+                customer_id="c2",
+                amount=cny("2000"),
+                issued_on=date(2026, 5, 1),
+                due_on=date(2026, 6, 1),
+                paid_on=date(2026, 6, 9),
+            ),  # late
+        ]
+    )
+    svc.earn_for_purchase(order("t1", "1000"))  # already earned by hand
+    events.events.clear()
+    new = svc.award_pending()
+    assert sorted(e.source_ref or "" for e in new) == ["receivable:r1", "transaction:t2"]
+    assert (svc.balance("c1"), svc.balance("c2")) == (15, 20)
+    assert events.names() == ["points.earned", "points.earned"]
+    assert svc.award_pending() == []

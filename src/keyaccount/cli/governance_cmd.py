@@ -90,6 +90,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--ledger", action="store_true", help="list every ledger entry too")
     p.set_defaults(handler=run_points)
 
+    p = sub.add_parser(
+        "points-award", help="earn points for new orders and on-time payments, expire due lots"
+    )
+    p.set_defaults(handler=run_points_award)
+
 
 def run_handover(args: argparse.Namespace) -> int:
     host = get_host()
@@ -182,6 +187,22 @@ def run_points(args: argparse.Namespace) -> int:
                 until = lot.expires_on.isoformat() if lot.expires_on else "never"
                 print(f"lot {lot.lot_id}: {lot.remaining} of {lot.points} (expires {until})")
         print(f"balance {svc.balance(args.customer)}")
+        return 0
+    finally:
+        store.close()
+
+
+def run_points_award(args: argparse.Namespace) -> int:
+    host = get_host()
+    store = _store(args)
+    try:
+        svc = LoyaltyService(store, SystemClock(), host)
+        earned = svc.award_pending()
+        expired = svc.expire_due()
+        print(
+            f"earned {sum(e.points for e in earned)} points in {len(earned)} entries; "
+            f"expired {-sum(e.points for e in expired)} points in {len(expired)} lots"
+        )
         return 0
     finally:
         store.close()

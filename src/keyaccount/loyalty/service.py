@@ -19,7 +19,7 @@ from keyaccount.events import DomainEvent, EventSink
 from keyaccount.loyalty.models import PointsEntry, PointsEntryId, PointsKind
 from keyaccount.loyalty.rules import EarnRules
 from keyaccount.models import Customer, CustomerId, Receivable, Transaction, TransactionKind, new_id
-from keyaccount.storage import Store, eq
+from keyaccount.storage import Store, eq, ne
 
 
 class InsufficientPoints(KeyaccountError):
@@ -90,12 +90,12 @@ class LoyaltyService:
             iter(self.store.query(PointsEntry, eq("source_ref", source_ref), limit=1)), None
         )
 
-    def _add(
+    def _lot(
         self, customer_id: str, kind: PointsKind, points: int, reason: str, source_ref: str | None
     ) -> PointsEntry:
         now = self.clock.now()
         days = self.rules.validity_days
-        entry = PointsEntry(
+        return PointsEntry(
             id=PointsEntryId(new_id("pts")),
             customer_id=CustomerId(customer_id),
             at=now,
@@ -105,6 +105,11 @@ class LoyaltyService:
             expires_on=None if days is None else now.date() + timedelta(days=days),
             source_ref=source_ref,
         )
+
+    def _add(
+        self, customer_id: str, kind: PointsKind, points: int, reason: str, source_ref: str | None
+    ) -> PointsEntry:
+        entry = self._lot(customer_id, kind, points, reason, source_ref)
         self.store.put(entry)
         self._announce("points.earned" if kind is PointsKind.EARN else "points.adjusted", entry)
         return entry
@@ -115,19 +120,34 @@ class LoyaltyService:
         ref = f"transaction:{transaction.id}"
         if (existing := self._existing(ref)) is not None:
             return existing
+        customer = self.store.get(Customer, transaction.customer_id)
+        entry = self._purchase_entry(transaction, customer)
+        if entry is not None:
+            self.store.put(entry)
+            self._announce("points.earned", entry)
+        return entry
+
+    def _purchase_entry(self, transaction: Transaction, customer: Customer) -> PointsEntry | None:
         if transaction.kind is not TransactionKind.ORDER:
             return None
-        customer = self.store.get(Customer, transaction.customer_id)
         points = self.rules.purchase_points(transaction.amount, customer.tier)
         if points == 0:
             return None
-        return self._add(customer.id, PointsKind.EARN, points, "purchase", ref)
+        ref = f"transaction:{transaction.id}"
+        return self._lot(customer.id, PointsKind.EARN, points, "purchase", ref)
 
     def earn_for_payment(self, receivable: Receivable) -> PointsEntry | None:
         """Points for a receivable paid in full by its due date (按期回款); else ``None``."""
         ref = f"receivable:{receivable.id}"
         if (existing := self._existing(ref)) is not None:
             return existing
+        entry = self._payment_entry(receivable)
+        if entry is not None:
+            self.store.put(entry)
+            self._announce("points.earned", entry)
+        return entry
+
+    def _payment_entry(self, receivable: Receivable) -> PointsEntry | None:
         if (
             receivable.paid_on is None
             or not receivable.settled
@@ -137,7 +157,31 @@ class LoyaltyService:
         points = self.rules.payment_points(receivable.amount)
         if points == 0:
             return None
-        return self._add(receivable.customer_id, PointsKind.EARN, points, "on-time payment", ref)
+        ref = f"receivable:{receivable.id}"
+        return self._lot(receivable.customer_id, PointsKind.EARN, points, "on-time payment", ref)
+
+    def award_pending(self) -> list[PointsEntry]:
+        """Earn, in one transaction, for every order and on-time payment that has not earned
+        yet: the nightly job. Safe to run any number of times."""
+        earned = {e.source_ref for e in self.store.query(PointsEntry) if e.source_ref}
+        customers: dict[str, Customer] = {}
+        new: list[PointsEntry] = []
+        with self.store.transaction():
+            for t in self.store.query(Transaction, eq("kind", TransactionKind.ORDER)):
+                if f"transaction:{t.id}" in earned:
+                    continue
+                if t.customer_id not in customers:
+                    customers[t.customer_id] = self.store.get(Customer, t.customer_id)
+                if (entry := self._purchase_entry(t, customers[t.customer_id])) is not None:
+                    new.append(entry)
+            for r in self.store.query(Receivable, ne("paid_on", None)):
+                if f"receivable:{r.id}" not in earned and (entry := self._payment_entry(r)):
+                    new.append(entry)
+            if new:
+                self.store.put_many(new)
+        for entry in new:
+            self._announce("points.earned", entry)
+        return new
 
     def earn_for_referral(self, customer_id: str, referred_id: str) -> PointsEntry:
         """The referral bonus (转介绍). A referred customer earns its referrer a bonus once."""
