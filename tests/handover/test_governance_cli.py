@@ -103,3 +103,21 @@ def test_points_award(cli_store: Store, capsys: pytest.CaptureFixture[str]) -> N
     assert "earned 10 points in 1 entries; expired 0 points in 0 lots" in capsys.readouterr().out
     assert main(["points-award"]) == 0
     assert "earned 0 points in 0 entries" in capsys.readouterr().out
+
+
+def test_acting_as_a_user_applies_their_rights(
+    cli_store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from keyaccount.access import AuditEntry
+
+    cli_store.put(User(id="dir", name="Director", role=Role.DIRECTOR))
+    assert main(["handover", "am1", "--to", "am2", "--as", "am2"]) == 1
+    assert "am2 (account_manager) may not write" in capsys.readouterr().err
+    assert cli_store.get(Customer, "c1").owner_id == "am1"
+
+    assert main(["handover", "am1", "--to", "am2", "--as", "dir"]) == 0
+    assert cli_store.get(Customer, "c1").owner_id == "am2"
+    actors = {(e.actor_id, e.action.value, e.outcome) for e in cli_store.query(AuditEntry)}
+    assert ("am2", "write", "denied") in actors
+    assert ("dir", "write", "allowed") in actors
+    assert main(["points", "c1", "--as", "nobody"]) == 1

@@ -11,12 +11,14 @@ from typing import Any
 
 import attrs
 
+from keyaccount.access import SecuredStore, StoreAuditLog, default_access_policy
 from keyaccount.clock import SystemClock
 from keyaccount.dedupe import MergeService, Survivorship, duplicate_groups, find_duplicates
 from keyaccount.errors import ValidationError
 from keyaccount.handover import HandoverService
 from keyaccount.host import get_host
 from keyaccount.loyalty import LoyaltyService
+from keyaccount.models import User
 from keyaccount.storage import Store
 
 
@@ -32,6 +34,23 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 
 def _store(args: argparse.Namespace) -> Store:
     return get_host().open_store(args.store)
+
+
+def _as(args: argparse.Namespace, store: Store) -> Store:
+    """The store seen by ``--as USER`` under the default policy, audited; else as it is."""
+    if not getattr(args, "as_user", None):
+        return store
+    actor = store.get(User, args.as_user)
+    return SecuredStore(store, actor, default_access_policy(), StoreAuditLog(store), SystemClock())
+
+
+def _add_as(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help="act as this user: their role's scopes and masks apply and the access is audited",
+    )
 
 
 def add_parser(sub: Any) -> None:
@@ -51,6 +70,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--keep-active", action="store_true", help="do not deactivate the user")
     p.add_argument("--by", help="user id recorded as doing the handover")
     p.add_argument("--note", help="note kept on the handover record")
+    _add_as(p)
     p.set_defaults(handler=run_handover)
 
     p = sub.add_parser("duplicates", help="list likely duplicate customers (查重)")
@@ -59,6 +79,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--groups", action="store_true", help="list groups joined by chains of pairs instead"
     )
+    _add_as(p)
     p.set_defaults(handler=run_duplicates)
 
     p = sub.add_parser("merge", help="merge duplicate customers into one (客户合并)")
@@ -78,16 +99,19 @@ def add_parser(sub: Any) -> None:
         "--pick", action="append", default=[], metavar="FIELD=CUSTOMER", help="manual pick"
     )
     p.add_argument("--by", help="user id recorded as doing the merge")
+    _add_as(p)
     p.set_defaults(handler=run_merge)
 
     p = sub.add_parser("merge-undo", help="undo a merge exactly")
     p.add_argument("merge_id")
     p.add_argument("--force", action="store_true", help="undo even if merged records changed since")
+    _add_as(p)
     p.set_defaults(handler=run_merge_undo)
 
     p = sub.add_parser("points", help="a customer's points balance and lots (积分)")
     p.add_argument("customer")
     p.add_argument("--ledger", action="store_true", help="list every ledger entry too")
+    _add_as(p)
     p.set_defaults(handler=run_points)
 
     p = sub.add_parser(
@@ -100,7 +124,7 @@ def run_handover(args: argparse.Namespace) -> int:
     host = get_host()
     store = _store(args)
     try:
-        svc = HandoverService(store, SystemClock(), host)
+        svc = HandoverService(_as(args, store), SystemClock(), host)
         plan = svc.preview(
             args.departing,
             successor_id=args.successor,
@@ -123,7 +147,7 @@ def run_handover(args: argparse.Namespace) -> int:
 def run_duplicates(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
-        pairs = find_duplicates(store, threshold=args.threshold)
+        pairs = find_duplicates(_as(args, store), threshold=args.threshold)
         if args.groups:
             for group in duplicate_groups(pairs):
                 print(" ".join(group))
@@ -149,7 +173,7 @@ def run_merge(args: argparse.Namespace) -> int:
             source_priority=tuple(s for s in args.prefer_source.split(",") if s),
             manual=_pairs(args.pick, "--pick"),
         )
-        svc = MergeService(store, SystemClock(), host)
+        svc = MergeService(_as(args, store), SystemClock(), host)
         plan = svc.preview(args.survivor, args.losers, rules)
         for line in plan.lines():
             print(line)
@@ -167,7 +191,9 @@ def run_merge_undo(args: argparse.Namespace) -> int:
     host = get_host()
     store = _store(args)
     try:
-        undone = MergeService(store, SystemClock(), host).undo(args.merge_id, force=args.force)
+        undone = MergeService(_as(args, store), SystemClock(), host).undo(
+            args.merge_id, force=args.force
+        )
         print(f"merge {undone.id} undone: {len(undone.prior)} records restored")
         return 0
     finally:
@@ -178,7 +204,7 @@ def run_points(args: argparse.Namespace) -> int:
     host = get_host()
     store = _store(args)
     try:
-        svc = LoyaltyService(store, SystemClock(), host)
+        svc = LoyaltyService(_as(args, store), SystemClock(), host)
         if args.ledger:
             for e in svc.ledger(args.customer):
                 print(f"{e.at:%Y-%m-%d %H:%M}  {e.kind.value:<7} {e.points:>8}  {e.reason}")
