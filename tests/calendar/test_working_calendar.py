@@ -224,3 +224,11 @@ def test_weekday_names_and_hours_parse() -> None:
     )
     assert cal.weekend == frozenset({6})
     assert cal.hours == ((time(8, 30), time(17)),)
+
+
+def test_calendar_that_runs_out_of_working_days() -> None:
+    # Only one make-up workday ever: after it there is no working time to find.
+    cal = WorkingCalendar("x", weekend=frozenset(range(7)), workdays={date(2026, 1, 5)})
+    assert cal.add(bj(2026, 1, 5, 9), h(8)) == bj(2026, 1, 5, 18)
+    with pytest.raises(ValidationError, match="no working time within"):
+        cal.add(bj(2026, 1, 6, 9), h(1))

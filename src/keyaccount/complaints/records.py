@@ -69,6 +69,11 @@ class ComplaintTransition:
             )
 
 
+def _optional_bool(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        v.a_bool(instance, attribute, value)
+
+
 @attrs.frozen
 class ComplaintClock:
     """The SLA clock of one complaint (``id`` is the complaint's id).
@@ -94,7 +99,7 @@ class ComplaintClock:
     )
     escalation_level: int = attrs.field(default=0, validator=v.int_between(0, None))
     breached: bool = attrs.field(default=False, validator=v.a_bool)
-    met_sla: bool | None = attrs.field(default=None)
+    met_sla: bool | None = attrs.field(default=None, validator=_optional_bool)
 
     def __attrs_post_init__(self) -> None:
         states = [self.running_since, self.paused_since, self.stopped_at]

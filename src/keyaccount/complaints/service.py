@@ -6,6 +6,7 @@ store transaction, then announces a ``complaint.*`` domain event.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,16 +28,15 @@ from keyaccount.models.enums import ComplaintStatus, Severity
 from keyaccount.models.ids import ComplaintId, CustomerId, UserId, new_id
 from keyaccount.storage import Store, eq, ne
 
-_policy_cache: list[ComplaintPolicy] = []
+
+@functools.cache
+def _default_policy() -> ComplaintPolicy:
+    # Loading the bundled calendar parses JSON; do it once per process.
+    return default_complaint_policy()
 
 
 def _policy(policy: ComplaintPolicy | None) -> ComplaintPolicy:
-    if policy is not None:
-        return policy
-    # Loading the bundled calendar parses JSON; do it once per process.
-    if not _policy_cache:
-        _policy_cache.append(default_complaint_policy())
-    return _policy_cache[0]
+    return policy if policy is not None else _default_policy()
 
 
 @attrs.frozen
