@@ -112,6 +112,11 @@ class WorkingCalendar:
     workdays: frozenset[date] = attrs.field(default=frozenset(), converter=_to_dates)
     years: frozenset[int] = attrs.field(default=frozenset(), converter=_to_years)
     strict: bool = False
+    # Day → UTC periods. Deadline arithmetic revisits the same days constantly and building
+    # zone-aware datetimes dominates its cost; the calendar is immutable, so caching is safe.
+    _periods: dict[date, tuple[tuple[datetime, datetime], ...]] = attrs.field(
+        factory=dict, init=False, eq=False, hash=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         if not self.hours:
@@ -157,18 +162,24 @@ class WorkingCalendar:
             return True
         return day not in self.holidays and day.weekday() not in self.weekend
 
-    def periods_on(self, day: date) -> list[tuple[datetime, datetime]]:
+    def periods_on(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The working periods of ``day`` as UTC (start, end) pairs; empty on a day off."""
-        if not self.is_working_day(day):
-            return []
-        zone = self.zone
-        return [
-            (
-                datetime.combine(day, start, zone).astimezone(UTC),
-                datetime.combine(day, end, zone).astimezone(UTC),
+        cached = self._periods.get(day)
+        if cached is not None:
+            return cached
+        periods: tuple[tuple[datetime, datetime], ...] = ()
+        if self.is_working_day(day):
+            zone = self.zone
+            periods = tuple(
+                (
+                    datetime.combine(day, start, zone).astimezone(UTC),
+                    datetime.combine(day, end, zone).astimezone(UTC),
+                )
+                for start, end in self.hours
             )
-            for start, end in self.hours
-        ]
+        if len(self._periods) < 20_000:
+            self._periods[day] = periods
+        return periods
 
     def _days_from(self, moment: datetime) -> Iterator[date]:
         day = moment.astimezone(self.zone).date()
@@ -207,17 +218,15 @@ class WorkingCalendar:
         if end < start:
             return -self.between(end, start)
         total = timedelta(0)
+        last_day = end.astimezone(self.zone).date()
         for day in self._days_from(start - timedelta(days=1)):
-            periods = self.periods_on(day)
-            if periods and periods[0][0] >= end:
+            if day > last_day:
                 return total
-            for period_start, period_end in periods:
+            for period_start, period_end in self.periods_on(day):
                 lo = max(period_start, start)
                 hi = min(period_end, end)
                 if hi > lo:
                     total += hi - lo
-            if day > end.astimezone(self.zone).date():
-                return total
         raise AssertionError("unreachable: _days_from raises when it runs out")
 
     def is_working_time(self, moment: datetime) -> bool:

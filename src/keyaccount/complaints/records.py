@@ -82,6 +82,8 @@ class ComplaintClock:
     spells used. While waiting on the customer ``paused_since`` is set and the clock does not
     run; on closing ``stopped_at`` is set and ``met_sla`` records whether the complaint closed
     by its deadline. ``escalation_level`` is the highest level already fired (0: none).
+    ``log_length`` counts the complaint's ``ComplaintTransition`` entries, so the next entry's
+    sequence is known without scanning the log.
     """
 
     id: ComplaintId = attrs.field(validator=v.record_id)
@@ -100,6 +102,7 @@ class ComplaintClock:
     escalation_level: int = attrs.field(default=0, validator=v.int_between(0, None))
     breached: bool = attrs.field(default=False, validator=v.a_bool)
     met_sla: bool | None = attrs.field(default=None, validator=_optional_bool)
+    log_length: int = attrs.field(default=0, validator=v.int_between(0, None))
 
     def __attrs_post_init__(self) -> None:
         states = [self.running_since, self.paused_since, self.stopped_at]

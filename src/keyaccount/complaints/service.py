@@ -77,18 +77,19 @@ def _deadline_from(policy: ComplaintPolicy, start: datetime, remaining_seconds: 
 
 def _log(
     store: Store,
-    complaint_id: str,
+    sla: ComplaintClock,
     action: ComplaintAction,
     from_status: ComplaintStatus | None,
     to_status: ComplaintStatus,
     at: datetime,
     actor_id: str | None,
     note: str | None,
-) -> ComplaintTransition:
-    sequence = store.count(ComplaintTransition, eq("complaint_id", complaint_id)) + 1
+) -> tuple[ComplaintTransition, ComplaintClock]:
+    """Append one log entry and store the clock with its log length moved on."""
+    sequence = sla.log_length + 1
     entry = ComplaintTransition(
-        id=f"{complaint_id}.{sequence}",
-        complaint_id=ComplaintId(complaint_id),
+        id=f"{sla.id}.{sequence}",
+        complaint_id=sla.id,
         sequence=sequence,
         action=action,
         from_status=from_status,
@@ -97,8 +98,10 @@ def _log(
         actor_id=UserId(actor_id) if actor_id is not None else None,
         note=note,
     )
+    sla = attrs.evolve(sla, log_length=sequence)
     store.put(entry)
-    return entry
+    store.put(sla)
+    return entry, sla
 
 
 def _event(name: str, at: datetime, complaint: Complaint, **data: Any) -> DomainEvent:
@@ -158,9 +161,8 @@ def open_complaint(
     complaint = attrs.evolve(complaint, deadline_at=deadline)
     with store.transaction():
         store.put(complaint)
-        store.put(sla)
-        entry = _log(
-            store, complaint.id, ComplaintAction.OPENED, None, complaint.status, now, actor_id, None
+        entry, sla = _log(
+            store, sla, ComplaintAction.OPENED, None, complaint.status, now, actor_id, None
         )
     events.emit(
         _event(
@@ -262,10 +264,7 @@ def advance_complaint(
 
     with store.transaction():
         store.put(updated)
-        store.put(sla)
-        entry = _log(
-            store, complaint_id, ComplaintAction.ADVANCED, source, target, now, actor_id, note
-        )
+        entry, sla = _log(store, sla, ComplaintAction.ADVANCED, source, target, now, actor_id, note)
     name = "complaint.closed" if target is ComplaintStatus.CLOSED else "complaint.advanced"
     data: dict[str, Any] = {"from": source.value, "to": target.value, "actor_id": actor_id}
     if target is ComplaintStatus.CLOSED:
@@ -303,10 +302,9 @@ def reopen_complaint(
     updated = attrs.evolve(complaint, status=REOPEN_TO, closed_at=None, deadline_at=deadline)
     with store.transaction():
         store.put(updated)
-        store.put(sla)
-        entry = _log(
+        entry, sla = _log(
             store,
-            complaint_id,
+            sla,
             ComplaintAction.REOPENED,
             ComplaintStatus.CLOSED,
             REOPEN_TO,
@@ -344,10 +342,9 @@ def pause_complaint(
     updated = attrs.evolve(complaint, deadline_at=None)
     with store.transaction():
         store.put(updated)
-        store.put(sla)
-        entry = _log(
+        entry, sla = _log(
             store,
-            complaint_id,
+            sla,
             ComplaintAction.PAUSED,
             complaint.status,
             complaint.status,
@@ -382,10 +379,9 @@ def resume_complaint(
     updated = attrs.evolve(complaint, deadline_at=deadline)
     with store.transaction():
         store.put(updated)
-        store.put(sla)
-        entry = _log(
+        entry, sla = _log(
             store,
-            complaint_id,
+            sla,
             ComplaintAction.RESUMED,
             complaint.status,
             complaint.status,
@@ -460,18 +456,19 @@ def check_deadlines(
         fired.extend(mine)
     with store.transaction():
         for sla, complaint, mine in writes:
-            store.put(sla)
+            if not mine:
+                store.put(sla)
             for esc in mine:
-                _log(
+                sla = _log(
                     store,
-                    complaint.id,
+                    sla,
                     ComplaintAction.ESCALATED,
                     complaint.status,
                     complaint.status,
                     now,
                     None,
                     f"level {esc.level} ({esc.role})",
-                )
+                )[1]
     for _sla, complaint, mine in writes:
         for esc in mine:
             events.emit(
