@@ -266,3 +266,18 @@ def test_severity_at_classification_rederives_deadline(people, clock, events, po
     assert update.clock.budget_seconds == 4 * 3600
     assert update.complaint.assignee_id == "u_agent"
     assert update.complaint.department == "QA"
+
+
+def test_receipt_in_the_future_rejected(people, clock, events, policy) -> None:
+    with pytest.raises(ValidationError, match=r"Complaint\.received_at.*future"):
+        open_complaint(
+            people,
+            clock,
+            events,
+            customer_id="cus_a",
+            subject="x",
+            actor_id="u",
+            received_at=clock.now() + timedelta(hours=1),
+            policy=policy,
+        )
+    assert people.count(Complaint) == 0

@@ -219,3 +219,17 @@ def test_survey_id_cannot_be_reused(survey_store, clock, events) -> None:
         define_survey(
             survey_store, clock, events, name="again", questions=QUESTIONS, survey_id="s1"
         )
+
+
+def test_answer_in_the_future_rejected(survey_store, clock, events) -> None:
+    with pytest.raises(ValidationError, match=r"SurveyResponse\.answered_at"):
+        record_response(
+            survey_store,
+            clock,
+            events,
+            survey_id="s1",
+            customer_id="cus_a",
+            answers={"recommend": 9, "satisfied": 5, "channel": "visit"},
+            answered_at=clock.now() + timedelta(days=1),
+        )
+    assert survey_store.count(SurveyResponse) == 0

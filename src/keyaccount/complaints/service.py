@@ -148,6 +148,8 @@ def open_complaint(
         contact_id=contact_id,  # type: ignore[arg-type]
         category=category,
     )
+    if complaint.received_at > now:
+        raise ValidationError("Complaint.received_at", complaint.received_at, "is in the future")
     if store.find(Complaint, complaint.id) is not None:
         raise ValidationError("Complaint.id", complaint.id, "already exists")
     budget = pol.sla.budget(_tier(store, customer_id), complaint.severity)

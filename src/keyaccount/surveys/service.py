@@ -214,6 +214,10 @@ def record_response(
         answers=parsed,
         comment=comment,
     )
+    if response.answered_at > now:
+        raise ValidationError(
+            "SurveyResponse.answered_at", response.answered_at, "is in the future"
+        )
     reasons = []
     if nps is not None and nps <= rule.nps_max:
         reasons.append(f"NPS {nps}")
