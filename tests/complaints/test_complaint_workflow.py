@@ -281,3 +281,18 @@ def test_receipt_in_the_future_rejected(people, clock, events, policy) -> None:
             policy=policy,
         )
     assert people.count(Complaint) == 0
+
+
+def test_remedy_sought_is_kept_on_the_opened_entry(people, clock, events, policy) -> None:
+    update = open_complaint(
+        people,
+        clock,
+        events,
+        customer_id="cus_a",
+        subject="Damaged goods",
+        actor_id="u_agent",
+        remedy_sought=" replacement and credit note ",
+        policy=policy,
+    )
+    assert update.transition.note == "replacement and credit note"
+    assert complaint_history(people, update.complaint.id)[0].note == "replacement and credit note"

@@ -18,6 +18,7 @@ from keyaccount.visits import (
     mark_missed_visits,
     overdue_visits,
     plan_visits,
+    visit_completion,
     visits_missing_report,
 )
 
@@ -303,3 +304,35 @@ def test_mark_missed_visits(crm, clock, events) -> None:
     assert stored.completed_at == clock.now()
     assert crm.get(PlannedVisit, "pv_recent").status is VisitStatus.PLANNED
     assert events.names() == ["visit.missed"]
+
+
+def test_visit_completion(crm) -> None:
+    june = (date(2026, 6, 1), date(2026, 7, 1))
+    crm.put_many(
+        [
+            PlannedVisit("v1", "cus_a", "u_li", date(2026, 6, 2), CREATED, VisitStatus.DONE, "i1"),
+            PlannedVisit("v2", "cus_a", "u_li", date(2026, 6, 9), CREATED, VisitStatus.MISSED),
+            PlannedVisit("v3", "cus_c", "u_li", date(2026, 6, 29), CREATED),
+            PlannedVisit("v4", "cus_c", "u_li", date(2026, 6, 30), CREATED, VisitStatus.CANCELLED),
+            PlannedVisit(
+                "v5", "cus_b", "u_wang", date(2026, 6, 15), CREATED, VisitStatus.DONE, "i2"
+            ),
+            PlannedVisit("v6", "cus_b", "u_wang", date(2026, 7, 1), CREATED),  # July
+        ]
+    )
+    rows = {r.owner: r for r in visit_completion(crm, *june)}
+    li = rows["u_li"]
+    assert (li.due, li.done, li.missed, li.pending, li.cancelled) == (4, 1, 1, 1, 1)
+    assert li.completion_rate == pytest.approx(1 / 3)
+    assert rows["u_wang"].completion_rate == 1.0
+    (total,) = visit_completion(crm, *june, by_owner=False)
+    assert (total.owner, total.due, total.done) == ("all", 5, 2)
+    assert visit_completion(crm, date(2025, 1, 1), date(2025, 2, 1)) == []
+    with pytest.raises(ValidationError, match=r"visit_completion\.end"):
+        visit_completion(crm, june[1], june[0])
+
+
+def test_completion_rate_undefined_when_nothing_owed() -> None:
+    from keyaccount.visits import VisitCompletion
+
+    assert VisitCompletion("u", 1, 0, 0, 0, 1).completion_rate is None

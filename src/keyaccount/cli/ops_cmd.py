@@ -159,6 +159,7 @@ def _add_complaint(sub: Any) -> None:
     p.add_argument("--description")
     p.add_argument("--contact")
     p.add_argument("--received-at", type=_when("--received-at"))
+    p.add_argument("--remedy", help="what the customer asks for (remedy sought)")
     p.add_argument("--id", dest="complaint_id")
     p.set_defaults(handler=run_complaint_open)
 
@@ -351,6 +352,7 @@ def run_complaint_open(args: argparse.Namespace) -> int:
             contact_id=args.contact,
             received_at=args.received_at,
             complaint_id=args.complaint_id,
+            remedy_sought=args.remedy,
             policy=_policy(args),
         )
     deadline = update.complaint.deadline_at

@@ -132,9 +132,14 @@ def open_complaint(
     category: str | None = None,
     received_at: datetime | None = None,
     complaint_id: str | None = None,
+    remedy_sought: str | None = None,
     policy: ComplaintPolicy | None = None,
 ) -> ComplaintUpdate:
-    """Record a complaint as received (接收) and start its SLA clock at ``received_at``."""
+    """Record a complaint as received (接收) and start its SLA clock at ``received_at``.
+
+    ``remedy_sought`` (what the customer asks for, ISO 10002 8.2) is kept as the note of the
+    ``opened`` log entry.
+    """
     pol = _policy(policy)
     now = clock.now()
     received = received_at or now
@@ -148,6 +153,7 @@ def open_complaint(
         contact_id=contact_id,  # type: ignore[arg-type]
         category=category,
     )
+    remedy = remedy_sought.strip() if remedy_sought and remedy_sought.strip() else None
     if complaint.received_at > now:
         raise ValidationError("Complaint.received_at", complaint.received_at, "is in the future")
     if store.find(Complaint, complaint.id) is not None:
@@ -164,7 +170,7 @@ def open_complaint(
     with store.transaction():
         store.put(complaint)
         entry, sla = _log(
-            store, sla, ComplaintAction.OPENED, None, complaint.status, now, actor_id, None
+            store, sla, ComplaintAction.OPENED, None, complaint.status, now, actor_id, remedy
         )
     events.emit(
         _event(

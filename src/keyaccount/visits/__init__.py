@@ -5,6 +5,7 @@ from keyaccount.visits.service import (
     LoggedInteraction,
     MissingReport,
     OverdueVisit,
+    VisitCompletion,
     VisitPlan,
     file_visit_report,
     local_today,
@@ -12,6 +13,7 @@ from keyaccount.visits.service import (
     mark_missed_visits,
     overdue_visits,
     plan_visits,
+    visit_completion,
     visits_missing_report,
 )
 
@@ -21,6 +23,7 @@ __all__ = [
     "OverdueVisit",
     "PlannedVisit",
     "PlannedVisitId",
+    "VisitCompletion",
     "VisitPlan",
     "VisitStatus",
     "file_visit_report",
@@ -29,5 +32,6 @@ __all__ = [
     "mark_missed_visits",
     "overdue_visits",
     "plan_visits",
+    "visit_completion",
     "visits_missing_report",
 ]

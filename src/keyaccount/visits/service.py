@@ -20,7 +20,7 @@ from keyaccount.followups import FollowUp, FollowUpId
 from keyaccount.models import Contact, Customer, Interaction
 from keyaccount.models.enums import Channel, CustomerStatus
 from keyaccount.models.ids import InteractionId, UserId, new_id
-from keyaccount.storage import Store, eq, in_, le
+from keyaccount.storage import Store, between, eq, in_, le
 from keyaccount.tiering.policy import PolicyBook, default_policy_book
 from keyaccount.visits.records import PlannedVisit, PlannedVisitId, VisitStatus
 
@@ -407,3 +407,48 @@ def mark_missed_visits(
             )
         )
     return missed
+
+
+@attrs.frozen
+class VisitCompletion:
+    """Planned visits due in a period and what became of them, for one owner or all.
+
+    ``completion_rate`` = done / (done + missed + still planned); cancelled plans are left out
+    of the denominator, since nobody owed them. None when nothing was owed.
+    """
+
+    owner: str
+    due: int
+    done: int
+    missed: int
+    pending: int
+    cancelled: int
+
+    @property
+    def completion_rate(self) -> float | None:
+        owed = self.done + self.missed + self.pending
+        return self.done / owed if owed else None
+
+
+def visit_completion(
+    store: Store, start: date, end: date, *, by_owner: bool = True
+) -> list[VisitCompletion]:
+    """Visit-plan completion for visits due in ``[start, end)``, per owner (or one ``all`` row)."""
+    if end <= start:
+        raise ValidationError("visit_completion.end", end, "must be after start")
+    counts: dict[str, dict[VisitStatus, int]] = {}
+    for visit in store.query(PlannedVisit, *between("due_on", start, end)):
+        key = _owner_key(visit.owner_id) if by_owner else "all"
+        row = counts.setdefault(key, dict.fromkeys(VisitStatus, 0))
+        row[visit.status] += 1
+    return [
+        VisitCompletion(
+            owner=key,
+            due=sum(row.values()),
+            done=row[VisitStatus.DONE],
+            missed=row[VisitStatus.MISSED],
+            pending=row[VisitStatus.PLANNED],
+            cancelled=row[VisitStatus.CANCELLED],
+        )
+        for key, row in sorted(counts.items())
+    ]
