@@ -463,20 +463,20 @@ def check_deadlines(
         writes.append((attrs.evolve(sla, breached=True, escalation_level=level), complaint, mine))
         fired.extend(mine)
     with store.transaction():
-        for sla, complaint, mine in writes:
+        for updated, complaint, mine in writes:
             if not mine:
-                store.put(sla)
+                store.put(updated)
             for esc in mine:
-                sla = _log(
+                _entry, updated = _log(
                     store,
-                    sla,
+                    updated,
                     ComplaintAction.ESCALATED,
                     complaint.status,
                     complaint.status,
                     now,
                     None,
                     f"level {esc.level} ({esc.role})",
-                )[1]
+                )
     for _sla, complaint, mine in writes:
         for esc in mine:
             events.emit(
