@@ -44,6 +44,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "keyaccount.plugins.memory",
     "keyaccount.plugins.csv_store",
     "keyaccount.plugins.sqlite_store",
+    "keyaccount.plugins.operations_records",
+    "keyaccount.plugins.governance_records",
 )
 
 StoreFactory = Callable[[StoreURL, SchemaRegistry], Store]

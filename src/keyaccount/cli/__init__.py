@@ -15,6 +15,8 @@ from keyaccount.errors import KeyaccountError
 COMMAND_MODULES: tuple[str, ...] = (
     "keyaccount.cli.plugins_cmd",
     "keyaccount.cli.demo_cmd",
+    "keyaccount.cli.ops_cmd",
+    "keyaccount.cli.governance_cmd",
 )
 
 
