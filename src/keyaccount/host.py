@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "keyaccount.plugins.memory",
     "keyaccount.plugins.csv_store",
     "keyaccount.plugins.sqlite_store",
+    "keyaccount.plugins.zoho",
 )
 
 StoreFactory = Callable[[StoreURL, SchemaRegistry], Store]
