@@ -89,7 +89,7 @@ def test_unreadable_credit_header_is_ignored() -> None:
 
 def test_calls_slow_down_once_zoho_reports_few_credits() -> None:
     mock = router()
-    remaining = iter(["8000", "4000", "1000"])
+    remaining = iter(["8000", "4000", "1000", "900"])
 
     def page(request: httpx.Request) -> httpx.Response:
         n = request.url.params["page"]
@@ -99,13 +99,7 @@ def test_calls_slow_down_once_zoho_reports_few_credits() -> None:
             json={"data": [{"id": n}], "info": {"more_records": n != "4"}},
         )
 
-    mock.get(f"{API}/crm/v8/Accounts").mock(
-        side_effect=lambda r: (
-            page(r)
-            if r.url.params["page"] != "4"
-            else httpx.Response(200, json={"data": [{"id": "4"}], "info": {"more_records": False}})
-        )
-    )
+    mock.get(f"{API}/crm/v8/Accounts").mock(side_effect=page)
     sleeps = Sleeps()
     client = build_client(
         mock,
