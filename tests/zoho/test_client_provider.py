@@ -20,6 +20,7 @@ from zoho_mock import (
     success,
 )
 
+from keyaccount.clock import FixedClock
 from keyaccount.errors import DuplicateRemote, InvalidRemoteData, ValidationError
 from keyaccount.host import PluginHost
 from keyaccount.plugins.zoho._retry import RetryPolicy
@@ -168,3 +169,26 @@ def test_writes_return_port_results_in_input_order() -> None:
     assert updated[0].remote_id == "9"
     assert sent_json(update.calls.last.request)["data"] == [{"Title": "CFO", "id": "9"}]
     assert p.delete("contact", ["9"])[0].action == "delete"
+
+
+def test_a_token_file_alone_is_enough_after_a_code_exchange(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from zoho_mock import NOW
+
+    from keyaccount.plugins.zoho.auth import TokenSet
+
+    path = tmp_path / "tokens.json"
+    mock = router()
+    tokens = TokenServer()
+    mock.post("https://accounts.zoho.com/oauth/v2/token").mock(side_effect=tokens)
+    p = ZohoProvider.from_config(
+        {"client_id": "c", "client_secret": "s", "token_file": str(path)},
+        http_client=httpx.Client(transport=httpx.MockTransport(mock.handler)),
+        clock=FixedClock(NOW),
+        retry=RetryPolicy(wait=tenacity.wait_none()),
+    )
+    expired = TokenSet("old", NOW - timedelta(hours=1), None, "1000.stored-refresh")
+    FileTokenStore(path).save(p.client.auth.store_key, expired)
+    assert p.client.auth.token().access_token == "tok1"
+    assert tokens.forms[0]["refresh_token"] == "1000.stored-refresh"

@@ -35,7 +35,7 @@ DEFAULT_SCOPE = ("ZohoCRM.modules.ALL", "ZohoCRM.settings.fields.READ")
 CONFIG_KEYS: Mapping[str, str] = {
     "client_id": "OAuth client id (required)",
     "client_secret": "OAuth client secret (required)",
-    "refresh_token": "refresh token from a code exchange (or use org_id)",
+    "refresh_token": "refresh token from a code exchange (or org_id, or a token_file holding one)",
     "org_id": "Zoho CRM org id, for a Self Client's client_credentials grant",
     "scope": f"comma-separated scopes for client_credentials (default {','.join(DEFAULT_SCOPE)})",
     "dc": "data centre: us, eu, in, au, cn, jp, ca, sa (default us)",
@@ -130,9 +130,12 @@ class ZohoProvider:
         secret = (config.get("client_secret") or "").strip()
         refresh = (config.get("refresh_token") or "").strip() or None
         org_id = (config.get("org_id") or "").strip() or None
-        if not refresh and not org_id:
+        token_file = (config.get("token_file") or "").strip() or None
+        if not refresh and not org_id and not token_file:
             raise ValidationError(
-                "zoho.refresh_token", None, "give refresh_token, or org_id for a Self Client"
+                "zoho.refresh_token",
+                None,
+                "give refresh_token, org_id for a Self Client, or a token_file holding tokens",
             )
         dc = datacenter_from_config(config)
         scope = tuple(
@@ -140,8 +143,9 @@ class ZohoProvider:
         )
         timeout = _positive_float(config, "timeout", DEFAULT_TIMEOUT.read or 30.0)
         if store is None:
-            token_file = config.get("token_file")
-            store = FileTokenStore(Path(token_file)) if token_file else MemoryTokenStore()
+            store = (
+                FileTokenStore(Path(token_file).expanduser()) if token_file else MemoryTokenStore()
+            )
         concurrency = _positive_int(config, "max_concurrency", DEFAULT_MAX_CONCURRENCY)
         http = http_client or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
