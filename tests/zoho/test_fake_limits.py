@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -191,3 +192,20 @@ def test_reset_counters_also_resets_peak(running: FakeZoho) -> None:
     running.reset_counters()
     assert running.peak_concurrency == 0
     assert running.counts()["list"] == 0
+
+
+def test_a_call_refused_for_concurrency_does_not_use_up_a_switch() -> None:
+    with FakeZoho(concurrency_limit=1) as fake, _client(fake) as slow, _client(fake) as api:
+        fake.set_latency(0.5)
+        fake.fail_next(1, path="/crm/v8/Contacts")
+        holder = threading.Thread(target=lambda: slow.get("/Accounts", params={"fields": "id"}))
+        holder.start()
+        deadline = time.monotonic() + 5
+        while fake.peak_concurrency < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        refused = api.get("/Contacts", params={"fields": "id"})
+        holder.join()
+        fake.set_latency(0)
+        after = api.get("/Contacts", params={"fields": "id"})
+    assert refused.status_code == 429
+    assert after.status_code == 500

@@ -151,3 +151,16 @@ def test_constructor_rejects_bad_limits() -> None:
         FakeZoho(concurrency_limit=0)
     with pytest.raises(ValueError, match="credit_limit"):
         FakeZoho(credit_limit=0)
+
+
+def test_records_written_counts_only_stored_records(fake_zoho: FakeZoho) -> None:
+    headers = _auth(fake_zoho.issue_access_token())
+    with httpx.Client(base_url=fake_zoho.base_url, headers=headers, verify=False) as client:
+        mixed = client.post(
+            "/crm/v8/Accounts", json={"data": [{"Account_Name": "A"}, {"Phone": "1"}]}
+        )
+        assert mixed.status_code == 207
+        failed = client.post("/crm/v8/Accounts", json={"data": [{"Phone": "1"}]})
+        assert failed.status_code == 400
+    assert fake_zoho.count("records_written") == 1
+    assert fake_zoho.count("write") == 2

@@ -31,6 +31,8 @@ MAX_WRITE = 100
 PAGE_TOKEN_LIFETIME = timedelta(hours=24)
 SORT_FIELDS = ("id", "Created_Time", "Modified_Time")
 
+_SYSTEM_ORDER = ("id", "Created_Time", "Modified_Time", "Created_By", "Modified_By")
+
 FAKE_USER = {"name": "Fake Admin", "id": "5725767000000411001", "email": "admin@fake-zoho.test"}
 
 
@@ -82,6 +84,7 @@ class RecordStore:
     _cursors: dict[str, Cursor] = field(default_factory=dict)
     _deleted: list[Deleted] = field(default_factory=list)
     _next_id: int = 5725767000000500001
+    _formatted: dict[datetime, str] = field(default_factory=dict)
 
     # -- helpers for tests --------------------------------------------------------------
     def define(self, spec: ModuleSpec) -> None:
@@ -93,7 +96,14 @@ class RecordStore:
 
     def fmt(self, moment: datetime) -> str:
         """Zoho renders datetimes in the org's time zone, with its offset, to the second."""
-        return moment.astimezone(self.tz).replace(microsecond=0).isoformat()
+        # Many records share a second; formatting dominates large reads without this cache.
+        text = self._formatted.get(moment)
+        if text is None:
+            text = moment.astimezone(self.tz).replace(microsecond=0).isoformat()
+            if len(self._formatted) > 100_000:
+                self._formatted.clear()
+            self._formatted[moment] = text
+        return text
 
     def all_rendered(self, module: str) -> list[dict[str, Any]]:
         return [self.render(module, r, None) for r in self._data.get(module, {}).values()]
@@ -125,20 +135,23 @@ class RecordStore:
 
     # -- rendering ----------------------------------------------------------------------
     def render(self, module: str, rec: Stored, fields: Sequence[str] | None) -> dict[str, Any]:
-        full: dict[str, Any] = {"id": rec.id, **rec.values}
-        full["Created_Time"] = self.fmt(rec.created)
-        full["Modified_Time"] = self.fmt(rec.modified)
-        full["Created_By"] = {"name": FAKE_USER["name"], "id": FAKE_USER["id"]}
-        full["Modified_By"] = {"name": FAKE_USER["name"], "id": FAKE_USER["id"]}
-        for key, value in rec.values.items():
-            full[key] = self._render_value(module, key, value)
         if fields is None:
-            return full
-        # Zoho returns each asked-for field, null when the record has no value for it.
-        out: dict[str, Any] = {"id": rec.id}
-        for name in fields:
-            out[name] = full.get(name)
-        return out
+            names: Iterable[str] = (*_SYSTEM_ORDER, *rec.values)
+        else:
+            # Zoho returns each asked-for field, null when the record has no value for it.
+            names = ("id", *fields)
+        return {name: self._field(module, rec, name) for name in names}
+
+    def _field(self, module: str, rec: Stored, name: str) -> Any:
+        if name == "id":
+            return rec.id
+        if name == "Created_Time":
+            return self.fmt(rec.created)
+        if name == "Modified_Time":
+            return self.fmt(rec.modified)
+        if name in ("Created_By", "Modified_By"):
+            return {"name": FAKE_USER["name"], "id": FAKE_USER["id"]}
+        return self._render_value(module, name, rec.values.get(name))
 
     def _render_value(self, module: str, key: str, value: Any) -> Any:
         spec = self.modules[module].fields.get(key)
@@ -411,6 +424,8 @@ class RecordStore:
                 )
             dup_fields = tuple(chosen)
 
+        # One timestamp per call: Zoho stamps a batch at the time it handles it.
+        now = self.now()
         results: list[dict[str, Any]] = []
         for index, row in enumerate(rows):
             if not isinstance(row, dict):
@@ -423,11 +438,11 @@ class RecordStore:
                 )
                 continue
             if action == "insert":
-                results.append(self._insert_one(spec, row, index))
+                results.append(self._insert_one(spec, row, index, now))
             elif action == "update":
-                results.append(self._update_one(spec, row, index, path_id))
+                results.append(self._update_one(spec, row, index, path_id, now))
             else:
-                results.append(self._upsert_one(spec, row, index, dup_fields))
+                results.append(self._upsert_one(spec, row, index, dup_fields, now))
         ok = sum(1 for r in results if r["status"] == "success")
         if ok == len(results):
             status = 200 if action == "update" else 201
@@ -481,15 +496,22 @@ class RecordStore:
         status = 200 if ok == len(results) else (400 if ok == 0 else 207)
         return Reply(status, {"data": results})
 
-    def _insert_one(self, spec: ModuleSpec, row: dict[str, Any], index: int) -> dict[str, Any]:
+    def _insert_one(
+        self, spec: ModuleSpec, row: dict[str, Any], index: int, now: datetime
+    ) -> dict[str, Any]:
         problem = self._check(spec, row, index, existing=None)
         if problem is not None:
             return problem
-        rec = self._create(spec, row, None)
+        rec = self._create(spec, row, now)
         return self._success(rec, "record added")
 
     def _update_one(
-        self, spec: ModuleSpec, row: dict[str, Any], index: int, path_id: str | None
+        self,
+        spec: ModuleSpec,
+        row: dict[str, Any],
+        index: int,
+        path_id: str | None,
+        now: datetime,
     ) -> dict[str, Any]:
         record_id = path_id if path_id is not None else row.get("id")
         if is_empty(record_id):
@@ -508,11 +530,16 @@ class RecordStore:
         problem = self._check(spec, row, index, existing=rec)
         if problem is not None:
             return problem
-        self._apply(spec, rec, row)
+        self._apply(spec, rec, row, now)
         return self._success(rec, "record updated")
 
     def _upsert_one(
-        self, spec: ModuleSpec, row: dict[str, Any], index: int, dup_fields: tuple[str, ...]
+        self,
+        spec: ModuleSpec,
+        row: dict[str, Any],
+        index: int,
+        dup_fields: tuple[str, ...],
+        now: datetime,
     ) -> dict[str, Any]:
         for name in dup_fields:
             value = row.get(name)
@@ -524,7 +551,7 @@ class RecordStore:
                 problem = self._check(spec, row, index, existing=rec)
                 if problem is not None:
                     return problem
-                self._apply(spec, rec, row)
+                self._apply(spec, rec, row, now)
                 result = self._success(rec, "record updated")
                 result["action"] = "update"
                 result["duplicate_field"] = name
@@ -532,7 +559,7 @@ class RecordStore:
         problem = self._check(spec, row, index, existing=None)
         if problem is not None:
             return problem
-        rec = self._create(spec, row, None)
+        rec = self._create(spec, row, now)
         result = self._success(rec, "record added")
         result["action"] = "insert"
         result["duplicate_field"] = None
@@ -602,12 +629,12 @@ class RecordStore:
         self._touch(spec.api_name)
         return rec
 
-    def _apply(self, spec: ModuleSpec, rec: Stored, row: dict[str, Any]) -> None:
+    def _apply(self, spec: ModuleSpec, rec: Stored, row: dict[str, Any], now: datetime) -> None:
         self._unindex(spec.api_name, rec)
         for key, value in row.items():
             if key not in SYSTEM_FIELDS:
                 rec.values[key] = value
-        rec.modified = self.now()
+        rec.modified = now
         self._index(spec.api_name, rec)
         self._touch(spec.api_name)
 

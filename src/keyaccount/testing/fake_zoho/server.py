@@ -357,7 +357,7 @@ class FakeZoho:
 
     def counts(self) -> dict[str, int]:
         """Calls by kind: token, list, get, write, delete, other, api (the four API kinds),
-        dropped, and records_written (records sent in write calls that reached the store)."""
+        dropped, and records_written (records that writes stored successfully)."""
         with self._lock:
             return self.counters.snapshot()
 
@@ -380,10 +380,8 @@ class FakeZoho:
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         routed = _route(method, path)
         kind = routed.kind if isinstance(routed, _Route) else limits.OTHER
-        api = isinstance(routed, _Route) and routed.api
         with self._lock:
             self.counters.calls[kind] += 1
-            fault = self.faults.take(method, path, api=api) if isinstance(routed, _Route) else None
             latency = self.faults.latency
         if isinstance(routed, Reply):
             if latency:
@@ -402,9 +400,13 @@ class FakeZoho:
         heavy = isinstance(rows, list) and len(rows) > 10
 
         admitted = True
-        if routed.api:
-            with self._lock:
+        fault: Fault | None = None
+        with self._lock:
+            if routed.api:
                 admitted = self.gate.enter(heavy)
+            # A call refused for concurrency never reached the switches, so it uses none up.
+            if admitted:
+                fault = self.faults.take(method, path, api=routed.api)
         try:
             if latency:
                 time.sleep(latency)
@@ -485,8 +487,11 @@ class FakeZoho:
             if not self.credits.try_spend(cost):
                 return too_many_requests()
             reply = self._records(handler, route, query, body)
-            if isinstance(rows, list) and reply.status in (200, 201, 207):
-                self.counters.records_written += len(rows)
+            if isinstance(rows, list) and isinstance(reply.body, dict):
+                results = reply.body.get("data") or []
+                self.counters.records_written += sum(
+                    1 for r in results if r.get("status") == "success"
+                )
             reply.headers.update(self.credits.header())
             return reply
 
