@@ -123,6 +123,7 @@ def test_exhausted_credits_answer_429_until_the_window_rolls(clock: FixedClock) 
         assert refused.status_code == 429
         assert refused.json() == TOO_MANY
         assert "retry-after" not in refused.headers
+        assert refused.headers["x-api-credits-remaining"] == "0"
         # Rolling 24 h window: the first two credits free up 24 h after they were spent.
         clock.advance(timedelta(hours=23, minutes=1))
         api.headers["Authorization"] = f"Zoho-oauthtoken {fake.issue_access_token()}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
 import httpx
 import pytest
@@ -164,3 +166,39 @@ def test_records_written_counts_only_stored_records(fake_zoho: FakeZoho) -> None
         assert failed.status_code == 400
     assert fake_zoho.count("records_written") == 1
     assert fake_zoho.count("write") == 2
+
+
+def test_count_names_the_known_kinds(fake_zoho: FakeZoho) -> None:
+    with pytest.raises(ValueError, match="writes"):
+        fake_zoho.count("writes")
+
+
+def test_stop_during_a_slow_call_does_not_hang() -> None:
+    fake = FakeZoho().start()
+    fake.set_latency(0.5)
+    token = fake.issue_access_token()
+    result: list[BaseException | int] = []
+
+    def call() -> None:
+        try:
+            response = httpx.get(
+                fake.base_url + "/crm/v8/Accounts",
+                params={"fields": "id"},
+                headers=_auth(token),
+                timeout=5,
+            )
+            result.append(response.status_code)
+        except httpx.TransportError as exc:
+            result.append(exc)
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    deadline = time.monotonic() + 5
+    while fake.peak_concurrency < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    fake.stop()
+    worker.join()
+    assert time.monotonic() - started < 2
+    # The in-flight call is cut off (or, at worst, finishes); it never hangs the test.
+    assert len(result) == 1

@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -362,7 +363,10 @@ class FakeZoho:
             return self.counters.snapshot()
 
     def count(self, kind: str) -> int:
-        return self.counts()[kind]
+        counts = self.counts()
+        if kind not in counts:
+            raise ValueError(f"FakeZoho.count kind {kind!r} is not one of {sorted(counts)}")
+        return counts[kind]
 
     def status_counts(self) -> dict[int, int]:
         with self._lock:
@@ -485,7 +489,9 @@ class FakeZoho:
                 # Inserts, updates and upserts cost one credit per ten records.
                 cost = max(1, math.ceil(len(rows) / 10))
             if not self.credits.try_spend(cost):
-                return too_many_requests()
+                refused = too_many_requests()
+                refused.headers.update(self.credits.header())
+                return refused
             reply = self._records(handler, route, query, body)
             if isinstance(rows, list) and isinstance(reply.body, dict):
                 results = reply.body.get("data") or []
@@ -598,6 +604,13 @@ class _Server(ThreadingHTTPServer):
         with self._open_lock:
             self._open.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-response (timeouts, stop() during a slow call) is normal
+        # here; anything else is a bug in the fake and is reported as usual.
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """Wake handler threads idling on keep-alive connections so they exit."""
