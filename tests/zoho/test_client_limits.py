@@ -15,17 +15,23 @@ URL = f"{API}/crm/v8/Accounts/upsert"
 
 
 class InFlight:
-    def __init__(self) -> None:
+    """Holds the first calls until ``target`` are in flight at once (or 2 s pass), so a client that
+    allows ``target`` concurrent calls reaches exactly that peak however loaded the machine."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
         self.now = 0
         self.peak = 0
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
+        with self._cond:
             self.now += 1
             self.peak = max(self.peak, self.now)
-        time.sleep(0.02)
-        with self._lock:
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: self.peak >= self.target, timeout=2.0)
+        time.sleep(0.005)
+        with self._cond:
             self.now -= 1
         data = sent_json(request)["data"]
         return httpx.Response(200, json={"data": [success(r["Account_Name"]) for r in data]})
@@ -34,27 +40,28 @@ class InFlight:
 @pytest.mark.parametrize("limit", [1, 3, 10])
 def test_never_more_calls_in_flight_than_the_limit(limit: int) -> None:
     mock = router()
-    server = InFlight()
+    server = InFlight(limit)
     mock.post(URL).mock(side_effect=server)
     client = build_client(mock, tokens=TokenServer(), max_concurrency=limit)
-    results = client.upsert("Accounts", [{"Account_Name": str(i)} for i in range(2500)])
-    assert [r.id for r in results] == [str(i) for i in range(2500)]
+    n = limit * 3 * 100  # three full rounds
+    results = client.upsert("Accounts", [{"Account_Name": str(i)} for i in range(n)])
+    assert [r.id for r in results] == [str(i) for i in range(n)]
     assert server.peak == limit  # reached, never passed
     assert client.peak_in_flight == limit
 
 
 def test_the_limit_holds_across_callers_sharing_a_client() -> None:
     mock = router()
-    server = InFlight()
+    server = InFlight(4)
     mock.post(URL).mock(side_effect=server)
     client = build_client(mock, tokens=TokenServer(), max_concurrency=4)
-    rows = [{"Account_Name": str(i)} for i in range(800)]
+    rows = [{"Account_Name": str(i)} for i in range(400)]
     threads = [threading.Thread(target=client.upsert, args=("Accounts", rows)) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert server.peak <= 4
+    assert server.peak == 4
 
 
 def test_invalid_limit_is_refused() -> None:
