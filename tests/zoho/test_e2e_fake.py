@@ -184,3 +184,16 @@ def test_update_get_delete_and_mapping(fake_zoho: FakeZoho, zoho: ZohoProvider) 
 
     with pytest.raises(RemoteNotFound):
         zoho.get("account", rid)
+
+
+def test_credit_header_from_the_fake_drives_pacing(fake_zoho: FakeZoho, zoho: ZohoProvider) -> None:
+    fake_zoho.seed("Accounts", 5)
+    fake_zoho.set_credits_used(98_000)  # of 100,000: past half, so Zoho reports what is left
+    assert len(list(zoho.iter_changed("account"))) == 5
+    governor = zoho.client.credits
+    assert governor.remaining == fake_zoho.credits_remaining
+    assert governor.remaining is not None
+    assert governor.remaining < governor.slow_below
+    assert governor.delay() == pytest.approx(
+        governor.max_delay * (1 - governor.remaining / governor.slow_below)
+    )
