@@ -344,3 +344,24 @@ def test_deleted_records_are_listed(api: httpx.Client, fake_zoho: FakeZoho) -> N
     assert [d["id"] for d in body["data"]] == [ids[0]]
     assert body["data"][0]["display_name"] == "Seed Account 000001"
     assert body["data"][0]["deleted_time"] == "2026-06-30T14:30:00+05:30"
+
+
+def test_contact_full_name_is_derived(api: httpx.Client, fake_zoho: FakeZoho) -> None:
+    fake_zoho.add_records("Contacts", [{"First_Name": "Li", "Last_Name": "Wei", "Full_Name": "x"}])
+    [record] = api.get("/Contacts", params={"fields": "Full_Name,Last_Name"}).json()["data"]
+    assert record["Full_Name"] == "Li Wei"
+    [stored] = fake_zoho.records("Contacts")
+    assert stored["Full_Name"] == "Li Wei"
+
+
+def test_records_hands_out_copies(fake_zoho: FakeZoho) -> None:
+    [parent] = fake_zoho.seed("Accounts", 1)
+    row = {"Account_Name": "Child", "Parent_Account": {"id": parent}}
+    [child] = fake_zoho.add_records("Accounts", [row])
+    row["Parent_Account"]["id"] = "0"
+    record = fake_zoho.record("Accounts", child)
+    assert record is not None
+    record["Parent_Account"]["id"] = "1"
+    again = fake_zoho.record("Accounts", child)
+    assert again is not None
+    assert again["Parent_Account"]["id"] == parent

@@ -32,7 +32,9 @@ DATA_TYPES = frozenset(
 )
 
 # Keys the server owns; values sent for them in a write are ignored, as Zoho does.
-SYSTEM_FIELDS = frozenset({"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By"})
+SYSTEM_FIELDS = frozenset(
+    {"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By", "Full_Name"}
+)
 
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -6,6 +6,7 @@ Callers hold the fake's lock; nothing here locks on its own.
 from __future__ import annotations
 
 import bisect
+import copy
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -106,11 +107,13 @@ class RecordStore:
         return text
 
     def all_rendered(self, module: str) -> list[dict[str, Any]]:
-        return [self.render(module, r, None) for r in self._data.get(module, {}).values()]
+        # Copies, so a test that edits what it got back cannot reach into the fake's state.
+        rows = self._data.get(module, {}).values()
+        return [copy.deepcopy(self.render(module, r, None)) for r in rows]
 
     def one(self, module: str, record_id: str) -> dict[str, Any] | None:
         found = self._data.get(module, {}).get(record_id)
-        return None if found is None else self.render(module, found, None)
+        return None if found is None else copy.deepcopy(self.render(module, found, None))
 
     def count(self, module: str) -> int:
         return len(self._data.get(module, {}))
@@ -130,13 +133,14 @@ class RecordStore:
             if problem is not None:
                 raise ValueError(f"seed row {index} for {module} rejected: {problem}")
             stamp = modified(index).replace(microsecond=0) if modified else None
-            ids.append(self._create(spec, dict(row), stamp).id)
+            ids.append(self._create(spec, copy.deepcopy(dict(row)), stamp).id)
         return ids
 
     # -- rendering ----------------------------------------------------------------------
     def render(self, module: str, rec: Stored, fields: Sequence[str] | None) -> dict[str, Any]:
         if fields is None:
-            names: Iterable[str] = (*_SYSTEM_ORDER, *rec.values)
+            derived = ("Full_Name",) if self.modules[module].name_field == "Full_Name" else ()
+            names: Iterable[str] = (*_SYSTEM_ORDER, *derived, *rec.values)
         else:
             # Zoho returns each asked-for field, null when the record has no value for it.
             names = ("id", *fields)
@@ -151,6 +155,9 @@ class RecordStore:
             return self.fmt(rec.modified)
         if name in ("Created_By", "Modified_By"):
             return {"name": FAKE_USER["name"], "id": FAKE_USER["id"]}
+        if name == "Full_Name" and self.modules[module].name_field == "Full_Name":
+            # Zoho derives Full_Name from First_Name and Last_Name; it is never written.
+            return self._name_of(module, rec)
         return self._render_value(module, name, rec.values.get(name))
 
     def _render_value(self, module: str, key: str, value: Any) -> Any:
