@@ -180,6 +180,7 @@ def test_expired_token_mid_read_refreshes_once_and_retries_once() -> None:
     client = build_client(mock, tokens=tokens)
     assert len(list(client.iter_records("Accounts", ["Account_Name"]))) == 600
     assert tokens.count == 2
+    assert client.stats.snapshot() == {"list": 4, "token_retry": 1}
     assert [r.headers["Authorization"][-4:] for r in server.requests] == [
         "tok1",
         "tok1",

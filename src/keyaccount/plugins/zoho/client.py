@@ -120,8 +120,9 @@ class CreditGovernor:
 
 
 class CallStats:
-    """Counts of calls by kind (``list``, ``get``, ``insert``, ``update``, ``upsert``,
-    ``delete``), attempts that were retried, and 401s answered by a token refresh."""
+    """HTTP requests sent, by kind (``list``, ``get``, ``insert``, ``update``, ``upsert``,
+    ``delete``; every attempt counts), plus ``retry`` (attempts after the first) and
+    ``token_retry`` (resends after a 401 was answered by a token refresh)."""
 
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
@@ -214,6 +215,7 @@ class ZohoClient:
         method: str,
         path: str,
         *,
+        kind: str,
         params: Mapping[str, Any] | None,
         content: bytes | None,
         headers: Mapping[str, str] | None,
@@ -225,6 +227,7 @@ class ZohoClient:
         request_headers.update(headers or {})
         url = f"{token.api_domain or self.api_url}/crm/{API_VERSION}/{path}"
         self.credits.wait()
+        self.stats.add(kind)
         with self._slots:
             with self._flight_lock:
                 self._in_flight += 1
@@ -256,13 +259,14 @@ class ZohoClient:
         method: str,
         path: str,
         *,
+        kind: str,
         params: Mapping[str, Any] | None,
         content: bytes | None,
         headers: Mapping[str, str] | None,
         allow_items: bool,
     ) -> tuple[int, Any]:
         response, used = self._send_once(
-            method, path, params=params, content=content, headers=headers
+            method, path, kind=kind, params=params, content=content, headers=headers
         )
         body = _body(response, method, path)
         if response.status_code == 401 and isinstance(
@@ -273,7 +277,7 @@ class ZohoClient:
             self.stats.add("token_retry")
             self.auth.invalidate(used)
             response, _ = self._send_once(
-                method, path, params=params, content=content, headers=headers
+                method, path, kind=kind, params=params, content=content, headers=headers
             )
             body = _body(response, method, path)
         status = response.status_code
@@ -307,12 +311,12 @@ class ZohoClient:
         for attempt in self._retry.retrying(idempotent=idempotent):
             with attempt:
                 attempts += 1
-                self.stats.add(kind)
                 if attempts > 1:
                     self.stats.add("retry")
                 return self._attempt(
                     method,
                     path,
+                    kind=kind,
                     params=params,
                     content=content,
                     headers=headers,
