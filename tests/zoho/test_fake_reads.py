@@ -365,3 +365,17 @@ def test_records_hands_out_copies(fake_zoho: FakeZoho) -> None:
     again = fake_zoho.record("Accounts", child)
     assert again is not None
     assert again["Parent_Account"]["id"] == parent
+
+
+def test_expired_page_tokens_are_forgotten(
+    fake_zoho: FakeZoho, keyaccount_clock: FixedClock
+) -> None:
+    # Straight at the record store: a thousand HTTP round trips would only slow the suite.
+    store = fake_zoho.store
+    fake_zoho.seed("Accounts", 201)
+    for _ in range(1000):
+        assert store.list_page("Accounts", {"fields": "id"}, None).status == 200
+    assert len(store._cursors) == 1000
+    keyaccount_clock.advance(timedelta(hours=25))
+    store.list_page("Accounts", {"fields": "id"}, None)
+    assert len(store._cursors) == 1

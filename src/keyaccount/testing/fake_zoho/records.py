@@ -325,7 +325,11 @@ class RecordStore:
         next_token: str | None = None
         expiry: str | None = None
         if more:
-            expires_at = self.clock.now() + PAGE_TOKEN_LIFETIME
+            now = self.clock.now()
+            if len(self._cursors) >= 1000:
+                # Long-running fakes would otherwise keep every token ever handed out.
+                self._cursors = {k: c for k, c in self._cursors.items() if c.expires_at > now}
+            expires_at = now + PAGE_TOKEN_LIFETIME
             next_token = secrets.token_hex(24)
             self._cursors[next_token] = Cursor(
                 module, sort_by, descending, since, last_key, page, expires_at
