@@ -159,3 +159,29 @@ def test_get_one_record_and_204_is_not_found() -> None:
     assert client.get("Accounts", "42")["Account_Name"] == "A"
     with pytest.raises(NotFoundError):
         client.get("Accounts", "43")
+
+
+def test_field_groups_of_one_page_are_fetched_at_the_same_time() -> None:
+    import threading
+
+    mock = router()
+    server = ListServer(account_rows(300, extra_fields=120))
+    cond = threading.Condition()
+    state = {"now": 0, "peak": 0}
+
+    def overlap(request: httpx.Request, n: int) -> httpx.Response | None:
+        with cond:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+            cond.notify_all()
+            cond.wait_for(lambda: state["peak"] >= 3, timeout=2.0)
+            state["now"] -= 1
+        return None
+
+    server.before = overlap
+    mock.get(LIST_URL).mock(side_effect=server)
+    client = build_client(mock, tokens=TokenServer())
+    fields = ["Account_Name", *[f"Field_{f}__c" for f in range(120)]]
+    got = list(client.iter_records("Accounts", fields))
+    assert len(got) == 300
+    assert state["peak"] == 3  # the three groups together, never more

@@ -385,8 +385,9 @@ class ZohoClient:
     ) -> Iterator[Record]:
         """Every record of ``module`` with ``fields`` (any number), lazily.
 
-        Past 50 fields, each group of 50 is paged alongside the first and merged by id; a
-        record missing from a group's page (records changed mid-read) is fetched by id.
+        Past 50 fields, each group of 50 is paged alongside the first (concurrently) and
+        merged by id; a record missing from a group's page (records changed mid-read) is
+        fetched by id.
         """
         chunks = field_chunks(fields)
         if len(chunks) == 1:
@@ -395,25 +396,32 @@ class ZohoClient:
             ):
                 yield from page.records
             return
-        lead = self.iter_pages(module, chunks[0], modified_since=modified_since, per_page=per_page)
-        others = [
+        cursors = [
             self.iter_pages(module, chunk, modified_since=modified_since, per_page=per_page)
-            for chunk in chunks[1:]
+            for chunk in chunks
         ]
-        for page in lead:
-            merged = {str(r["id"]): dict(r) for r in page.records}
-            for chunk, pages in zip(chunks[1:], others, strict=True):
-                other = next(pages, None)
-                seen: set[str] = set()
-                for rec in other.records if other is not None else []:
-                    rid = str(rec.get("id"))
-                    if rid in merged:
-                        merged[rid].update(rec)
-                        seen.add(rid)
-                missing = [rid for rid in merged if rid not in seen]
-                for rec in self.get_many(module, missing, chunk):
-                    merged[str(rec["id"])].update(rec)
-            yield from merged.values()
+        # Each group's page is fetched at the same time as the others (each cursor is only
+        # ever advanced by one thread at a time), so N groups cost one round trip, not N.
+        workers = min(len(cursors), self.max_concurrency)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zoho-read") as pool:
+            while True:
+                futures = [pool.submit(next, cursor, None) for cursor in cursors]
+                pages = [future.result() for future in futures]
+                lead = pages[0]
+                if lead is None:
+                    return
+                merged = {str(r["id"]): dict(r) for r in lead.records}
+                for chunk, other in zip(chunks[1:], pages[1:], strict=True):
+                    seen: set[str] = set()
+                    for rec in other.records if other is not None else []:
+                        rid = str(rec.get("id"))
+                        if rid in merged:
+                            merged[rid].update(rec)
+                            seen.add(rid)
+                    missing = [rid for rid in merged if rid not in seen]
+                    for rec in self.get_many(module, missing, chunk):
+                        merged[str(rec["id"])].update(rec)
+                yield from merged.values()
 
     def get_many(self, module: str, ids: Sequence[str], fields: Sequence[str]) -> Iterator[Record]:
         """Records by id, 100 ids per call; ids Zoho does not hold are skipped."""
