@@ -379,3 +379,18 @@ def test_expired_page_tokens_are_forgotten(
     keyaccount_clock.advance(timedelta(hours=25))
     store.list_page("Accounts", {"fields": "id"}, None)
     assert len(store._cursors) == 1
+
+
+def test_deleted_honours_if_modified_since(
+    api: httpx.Client, fake_zoho: FakeZoho, keyaccount_clock: FixedClock
+) -> None:
+    ids = fake_zoho.seed("Accounts", 2)
+    api.delete(f"/Accounts/{ids[0]}")
+    keyaccount_clock.advance(timedelta(minutes=10))
+    api.delete(f"/Accounts/{ids[1]}")
+    newer = api.get("/Accounts/deleted", headers={"If-Modified-Since": "2026-06-30T09:05:00Z"})
+    assert [d["id"] for d in newer.json()["data"]] == [ids[1]]
+    none = api.get("/Accounts/deleted", headers={"If-Modified-Since": "2026-06-30T09:10:00Z"})
+    assert none.status_code == 304
+    bad = api.get("/Accounts/deleted", headers={"If-Modified-Since": "yesterday"})
+    assert bad.status_code == 400

@@ -242,12 +242,7 @@ class RecordStore:
         if if_modified_since is not None:
             since = _parse_since(if_modified_since)
             if since is None:
-                return api_error(
-                    400,
-                    "INVALID_DATA",
-                    "If-Modified-Since must be an ISO-8601 date-time with offset",
-                    {"header_name": "If-Modified-Since"},
-                )
+                return _bad_since()
         if page * per_page > PAGE_CAP:
             return api_error(
                 400,
@@ -357,20 +352,31 @@ class RecordStore:
         fields = [f.strip() for f in params.get("fields", "").split(",") if f.strip()] or None
         return Reply(200, {"data": [self.render(module, rec, fields)]})
 
-    def deleted(self, module: str, params: Mapping[str, str]) -> Reply:
+    def deleted(
+        self, module: str, params: Mapping[str, str], if_modified_since: str | None
+    ) -> Reply:
         if module not in self.modules:
             return _invalid_module()
+        since: datetime | None = None
+        if if_modified_since is not None:
+            since = _parse_since(if_modified_since)
+            if since is None:
+                return _bad_since()
         per_page = _positive_int(params.get("per_page", str(MAX_PER_PAGE)))
         page = _positive_int(params.get("page", "1"))
         if per_page is None or per_page > MAX_PER_PAGE:
             return _invalid_param("per_page", "integer")
         if page is None:
             return _invalid_param("page", "integer")
-        gone = [d for d in self._deleted if d.module == module][::-1]
+        gone = [
+            d
+            for d in reversed(self._deleted)
+            if d.module == module and (since is None or d.deleted_at > since)
+        ]
         start = (page - 1) * per_page
         chosen = gone[start : start + per_page]
         if not chosen:
-            return Reply(204)
+            return Reply(304 if since is not None else 204)
         data = [
             {
                 "id": d.id,
@@ -752,6 +758,15 @@ def _parse_since(text: str) -> datetime | None:
     if moment.tzinfo is None:
         return None
     return moment
+
+
+def _bad_since() -> Reply:
+    return api_error(
+        400,
+        "INVALID_DATA",
+        "If-Modified-Since must be an ISO-8601 date-time with offset",
+        {"header_name": "If-Modified-Since"},
+    )
 
 
 def _invalid_module() -> Reply:

@@ -506,7 +506,7 @@ class FakeZoho:
         if route.action == "list":
             return store.list_page(route.module, query, handler.headers.get("If-Modified-Since"))
         if route.action == "deleted":
-            return store.deleted(route.module, query)
+            return store.deleted(route.module, query, handler.headers.get("If-Modified-Since"))
         if route.action == "get":
             assert route.record_id is not None
             return store.get(route.module, route.record_id, query)
