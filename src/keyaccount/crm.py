@@ -44,7 +44,9 @@ class CrmProvider(Protocol):
     """A connected CRM. Record kinds are provider-neutral names: ``account``, ``contact``,
     ``deal``, ``case``, ``task``, ``call``, ``event``, ``note`` (or a custom module name).
 
-    Every method raises only ``keyaccount.errors.ProviderError`` subclasses. Batch writes take
+    Provider failures are raised as ``keyaccount.errors.ProviderError`` subclasses (bad
+    arguments, such as a kind the provider cannot read without ``fields``, as
+    ``ValidationError``); never as HTTP or driver exceptions. Batch writes take
     any number of records, split them as the provider needs, and return one ``WriteResult``
     per input record in input order; a record the provider refused carries its error there
     (``InvalidRemoteData``, ``DuplicateRemote``...), and so does every record of a batch whose

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import tenacity
@@ -197,3 +198,76 @@ def test_credit_header_from_the_fake_drives_pacing(fake_zoho: FakeZoho, zoho: Zo
     assert governor.delay() == pytest.approx(
         governor.max_delay * (1 - governor.remaining / governor.slow_below)
     )
+
+
+def test_self_client_credentials_against_the_fake(fake_zoho: FakeZoho) -> None:
+    fake_zoho.seed("Accounts", 3)
+    zoho = ZohoProvider.from_config(
+        {
+            "client_id": fake_zoho.client_id,
+            "client_secret": fake_zoho.client_secret,
+            "org_id": fake_zoho.org_id,
+            "accounts_url": fake_zoho.base_url,
+            "api_url": fake_zoho.base_url,
+        },
+        clock=fake_zoho.clock,
+    )
+    assert len(list(zoho.iter_changed("account"))) == 3
+    assert fake_zoho.count("token") == 1
+    zoho.close()
+
+
+def test_grant_code_exchange_then_reads_and_a_reused_code_is_refused(
+    fake_zoho: FakeZoho, tmp_path: Path
+) -> None:
+    from keyaccount.errors import ProviderAuthError
+    from keyaccount.plugins.zoho._exceptions import AuthenticationError
+    from keyaccount.plugins.zoho.auth import FileTokenStore, ZohoAuth
+
+    fake_zoho.seed("Contacts", 2)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    auth = ZohoAuth(
+        client_id=fake_zoho.client_id,
+        client_secret=fake_zoho.client_secret,
+        accounts_url=fake_zoho.base_url,
+        store=store,
+        clock=fake_zoho.clock,
+    )
+    code = fake_zoho.issue_grant_code(redirect_uri="https://app.example/cb")
+    auth.exchange_code(code, "https://app.example/cb")
+    with pytest.raises(AuthenticationError) as reused:
+        auth.exchange_code(code, "https://app.example/cb")
+    assert reused.value.code == "invalid_code"
+    auth.close()
+
+    # A provider configured with nothing but the token file picks the refresh token up.
+    zoho = ZohoProvider.from_config(
+        {
+            "client_id": fake_zoho.client_id,
+            "client_secret": fake_zoho.client_secret,
+            "token_file": str(tmp_path / "tokens.json"),
+            "accounts_url": fake_zoho.base_url,
+            "api_url": fake_zoho.base_url,
+        },
+        clock=fake_zoho.clock,
+    )
+    assert len(list(zoho.iter_changed("contact"))) == 2
+    clock = fake_zoho.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(timedelta(hours=2))
+    assert len(list(zoho.iter_changed("contact"))) == 2  # refreshed with the stored token
+    assert fake_zoho.count("token") == 3  # code, reused code, refresh
+    zoho.close()
+    bad = ZohoProvider.from_config(
+        {
+            "client_id": fake_zoho.client_id,
+            "client_secret": "wrong",
+            "refresh_token": fake_zoho.refresh_token,
+            "accounts_url": fake_zoho.base_url,
+            "api_url": fake_zoho.base_url,
+        },
+        clock=fake_zoho.clock,
+    )
+    with pytest.raises(ProviderAuthError):
+        bad.get("contact", "1")
+    bad.close()
