@@ -271,3 +271,18 @@ def test_grant_code_exchange_then_reads_and_a_reused_code_is_refused(
     with pytest.raises(ProviderAuthError):
         bad.get("contact", "1")
     bad.close()
+
+
+def test_token_running_out_by_the_clock_mid_read_is_renewed_before_zoho_refuses_it(
+    fake_zoho: FakeZoho, zoho: ZohoProvider
+) -> None:
+    fake_zoho.seed("Accounts", 600)
+    clock = fake_zoho.clock
+    assert isinstance(clock, FixedClock)
+    records = zoho.iter_changed("account")
+    first = [next(records) for _ in range(200)]
+    clock.advance(timedelta(minutes=59, seconds=30))  # still valid for Zoho, not for long
+    rest = list(records)
+    assert len({r.remote_id for r in first + rest}) == 600
+    assert fake_zoho.count("token") == 2
+    assert fake_zoho.status_counts().get(401, 0) == 0  # renewed ahead of time, never refused
