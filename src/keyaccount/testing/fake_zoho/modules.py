@@ -8,7 +8,7 @@ adapter's handling of ``INVALID_DATA`` with ``maximum_length`` can be exercised.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -285,33 +285,64 @@ def type_problem(spec: FieldSpec, value: Any) -> dict[str, Any] | None:
     """Why ``value`` does not fit ``spec`` (as ``INVALID_DATA`` details), or ``None``."""
     if value is None:
         return None
-    expected = {"api_name": spec.api_name, "expected_data_type": spec.data_type}
-    kind = spec.data_type
-    if kind in (TEXT, TEXTAREA, EMAIL, PICKLIST):
-        if not isinstance(value, str):
-            return expected
-        if kind == EMAIL and value and ("@" not in value or value.startswith("@")):
-            return expected
-        if spec.max_length is not None and len(value) > spec.max_length:
-            return {"api_name": spec.api_name, "maximum_length": spec.max_length}
-        return None
-    if kind == INTEGER:
-        return None if isinstance(value, int) and not isinstance(value, bool) else expected
-    if kind in (CURRENCY, DOUBLE):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return None if ok else expected
-    if kind == BOOLEAN:
-        return None if isinstance(value, bool) else expected
-    if kind == DATE:
-        return None if isinstance(value, str) and _valid_date(value) else expected
-    if kind == DATETIME:
-        return None if isinstance(value, str) and _valid_datetime(value) else expected
-    if kind == MULTISELECT:
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        return None if ok else expected
-    if kind == LOOKUP:
-        return None if lookup_id(value) is not None else expected
+    if not _FITS[spec.data_type](value):
+        return {"api_name": spec.api_name, "expected_data_type": spec.data_type}
+    if spec.max_length is not None and isinstance(value, str) and len(value) > spec.max_length:
+        return {"api_name": spec.api_name, "maximum_length": spec.max_length}
     return None
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_email(value: Any) -> bool:
+    return isinstance(value, str) and (not value or ("@" in value and not value.startswith("@")))
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_boolean(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, str) and _valid_date(value)
+
+
+def _is_datetime(value: Any) -> bool:
+    return isinstance(value, str) and _valid_datetime(value)
+
+
+def _is_multiselect(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_lookup(value: Any) -> bool:
+    return lookup_id(value) is not None
+
+
+# One predicate per data type: writes check every typed value, so dispatch stays a dict lookup.
+_FITS: dict[str, Callable[[Any], bool]] = {
+    TEXT: _is_text,
+    TEXTAREA: _is_text,
+    PICKLIST: _is_text,
+    EMAIL: _is_email,
+    INTEGER: _is_integer,
+    CURRENCY: _is_number,
+    DOUBLE: _is_number,
+    BOOLEAN: _is_boolean,
+    DATE: _is_date,
+    DATETIME: _is_datetime,
+    MULTISELECT: _is_multiselect,
+    LOOKUP: _is_lookup,
+}
 
 
 def _valid_date(text: str) -> bool:

@@ -594,11 +594,10 @@ class RecordStore:
                     "required field not found",
                     {"api_name": name, "json_path": f"$.data[{index}].{name}"},
                 )
+        declared = spec.fields
         for name, value in row.items():
-            if name in SYSTEM_FIELDS:
-                continue
-            fspec = spec.fields.get(name)
-            if fspec is None:
+            fspec = declared.get(name)
+            if fspec is None or value is None or name in SYSTEM_FIELDS:
                 continue
             problem = type_problem(fspec, value)
             if problem is None and fspec.data_type == LOOKUP and fspec.lookup_module:
@@ -612,11 +611,9 @@ class RecordStore:
             value = row.get(name)
             if is_empty(value):
                 continue
-            others = [
-                i
-                for i in self._find(spec.api_name, name, value)
-                if existing is None or i != existing.id
-            ]
+            others = self._find(spec.api_name, name, value)
+            if existing is not None and existing.id in others:
+                others.remove(existing.id)
             if others:
                 return item_error(
                     "DUPLICATE_DATA",
@@ -638,7 +635,11 @@ class RecordStore:
         record_id = str(self._next_id)
         self._next_id += 1
         moment = stamp or self.now()
-        values = {k: v for k, v in row.items() if k not in SYSTEM_FIELDS}
+        values = (
+            row
+            if SYSTEM_FIELDS.isdisjoint(row)
+            else {k: v for k, v in row.items() if k not in SYSTEM_FIELDS}
+        )
         values.setdefault("Owner", {"id": FAKE_USER["id"]})
         rec = Stored(record_id, values, moment, moment)
         self._data.setdefault(spec.api_name, {})[record_id] = rec
