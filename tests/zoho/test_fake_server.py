@@ -202,3 +202,42 @@ def test_stop_during_a_slow_call_does_not_hang() -> None:
     assert time.monotonic() - started < 2
     # The in-flight call is cut off (or, at worst, finishes); it never hangs the test.
     assert len(result) == 1
+
+
+def test_request_log_keeps_what_was_asked_without_secrets(fake_zoho: FakeZoho) -> None:
+    fake_zoho.seed("Accounts", 1)
+    token_params = {
+        "grant_type": "refresh_token",
+        "refresh_token": fake_zoho.refresh_token,
+        "client_id": fake_zoho.client_id,
+        "client_secret": fake_zoho.client_secret,
+    }
+    with httpx.Client(base_url=fake_zoho.base_url, verify=False) as client:
+        token = client.post("/oauth/v2/token", params=token_params).json()["access_token"]
+        client.headers["Authorization"] = f"Zoho-oauthtoken {token}"
+        client.get(
+            "/crm/v8/Accounts",
+            params={"fields": "Account_Name", "per_page": 50},
+            headers={"If-Modified-Since": "2026-01-01T00:00:00+08:00"},
+        )
+        client.post("/crm/v8/Accounts/upsert", json={"data": [{"Account_Name": "A"}] * 2})
+        fake_zoho.drop_next(1)
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.get(f"/crm/v8/Accounts/{fake_zoho.records('Accounts')[0]['id']}")
+    token_call, listing, upsert, dropped = fake_zoho.requests()
+    assert (token_call.method, token_call.path, token_call.params) == (
+        "POST",
+        "/oauth/v2/token",
+        {},
+    )
+    assert token_call.status == 200
+    assert listing.params == {"fields": "Account_Name", "per_page": "50"}
+    assert listing.if_modified_since == "2026-01-01T00:00:00+08:00"
+    assert listing.status == 200
+    assert (upsert.path, upsert.records, upsert.status) == ("/crm/v8/Accounts/upsert", 2, 201)
+    assert dropped.status is None
+    text = repr(fake_zoho.requests())
+    for secret in (fake_zoho.refresh_token, fake_zoho.client_secret, token):
+        assert secret not in text
+    fake_zoho.reset_counters()
+    assert fake_zoho.requests() == []

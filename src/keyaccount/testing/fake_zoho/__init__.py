@@ -54,7 +54,9 @@ Faults: ``set_latency(seconds)``, ``fail_next(n, status=500, method=None, path=N
 
 Limits and counters: ``set_credits_used(n)``, ``credits_remaining``, ``peak_concurrency``,
 ``counts()`` -> ``{"token", "list", "get", "write", "delete", "other", "api", "dropped",
-"records_written"}``, ``count(kind)``, ``status_counts()``, ``reset_counters()``.
+"records_written"}``, ``count(kind)``, ``status_counts()``, ``reset_counters()``,
+``requests()`` -> ``[LoggedRequest(method, path, params, if_modified_since, status, records)]``
+(latest 10,000; token-endpoint parameters are never logged; ``status`` None = dropped).
 
 Behaviour worth knowing (all as Zoho does it, see docs/testing-fake-zoho.md):
 
@@ -73,6 +75,13 @@ Behaviour worth knowing (all as Zoho does it, see docs/testing-fake-zoho.md):
 
 from keyaccount.testing.fake_zoho.modules import FieldSpec, ModuleSpec, custom_module
 from keyaccount.testing.fake_zoho.oauth import DEFAULT_SCOPE
-from keyaccount.testing.fake_zoho.server import FakeZoho
+from keyaccount.testing.fake_zoho.server import FakeZoho, LoggedRequest
 
-__all__ = ["DEFAULT_SCOPE", "FakeZoho", "FieldSpec", "ModuleSpec", "custom_module"]
+__all__ = [
+    "DEFAULT_SCOPE",
+    "FakeZoho",
+    "FieldSpec",
+    "LoggedRequest",
+    "ModuleSpec",
+    "custom_module",
+]

@@ -9,6 +9,7 @@ import socket
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -34,7 +35,22 @@ from keyaccount.testing.fake_zoho.replies import Reply, api_error, too_many_requ
 API_PREFIX = "/crm/v8/"
 TOKEN_PATH = "/oauth/v2/token"
 REVOKE_PATH = "/oauth/v2/token/revoke"
+REQUEST_LOG_SIZE = 10_000
 IST = timezone(timedelta(hours=5, minutes=30))
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as the fake saw it. ``status`` is ``None`` when the connection was dropped;
+    ``records`` is the size of a write's ``data`` array. Token-endpoint parameters (secrets)
+    are never kept."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    if_modified_since: str | None
+    status: int | None
+    records: int
 
 
 @dataclass(frozen=True)
@@ -153,6 +169,7 @@ class FakeZoho:
         self.gate = ConcurrencyGate(concurrency_limit, heavy_concurrency_limit)
         self.faults = FaultPlan()
         self.counters = Counters()
+        self._requests: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
         # Ready-made credentials, as if a self client's grant code had been exchanged already.
         self.refresh_token = self.auth.issue_refresh_token(DEFAULT_SCOPE)
 
@@ -372,8 +389,15 @@ class FakeZoho:
         with self._lock:
             return dict(self.counters.statuses)
 
-    def reset_counters(self) -> None:
+    def requests(self) -> list[LoggedRequest]:
+        """The latest requests (up to 10,000), oldest first, without credentials."""
         with self._lock:
+            return list(self._requests)
+
+    def reset_counters(self) -> None:
+        """Zero the counters, the status counts, the peak concurrency and the request log."""
+        with self._lock:
+            self._requests.clear()
             self.counters = Counters()
             self.gate.peak = self.gate.in_flight
 
@@ -390,6 +414,7 @@ class FakeZoho:
         if isinstance(routed, Reply):
             if latency:
                 time.sleep(latency)
+            self._log(handler, method, path, query, routed.status, 0)
             self._send(handler, routed)
             return
 
@@ -422,10 +447,29 @@ class FakeZoho:
             if routed.api and admitted:
                 with self._lock:
                     self.gate.leave(heavy)
+        # The token endpoint's parameters carry secrets, so they stay out of the log.
+        logged = query if routed.api else {}
+        count = len(rows) if isinstance(rows, list) else 0
+        self._log(handler, method, path, logged, None if reply is None else reply.status, count)
         if reply is None:
             self._drop(handler)
             return
         self._send(handler, reply)
+
+    def _log(
+        self,
+        handler: _Handler,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        status: int | None,
+        records: int,
+    ) -> None:
+        entry = LoggedRequest(
+            method, path, dict(params), handler.headers.get("If-Modified-Since"), status, records
+        )
+        with self._lock:
+            self._requests.append(entry)
 
     def _answer(
         self,
