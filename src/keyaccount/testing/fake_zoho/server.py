@@ -63,6 +63,18 @@ class _Route:
     operation: str = "READ"
 
 
+# (path segments after /crm/v8/, method) -> (counter kind, action, scope operation)
+_ROUTES: dict[tuple[int, str], tuple[str, str, str]] = {
+    (1, "GET"): (limits.LIST, "list", "READ"),
+    (1, "POST"): (limits.WRITE, "insert", "CREATE"),
+    (1, "PUT"): (limits.WRITE, "update", "UPDATE"),
+    (1, "DELETE"): (limits.DELETE, "delete", "DELETE"),
+    (2, "GET"): (limits.GET, "get", "READ"),
+    (2, "PUT"): (limits.WRITE, "update_one", "UPDATE"),
+    (2, "DELETE"): (limits.DELETE, "delete_one", "DELETE"),
+}
+
+
 def _route(method: str, path: str) -> _Route | Reply:
     if path in (TOKEN_PATH, REVOKE_PATH):
         if method != "POST":
@@ -73,15 +85,6 @@ def _route(method: str, path: str) -> _Route | Reply:
             404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one"
         )
     parts = [p for p in path[len(API_PREFIX) :].split("/") if p]
-    table: dict[tuple[int, str], tuple[str, str, str]] = {
-        (1, "GET"): (limits.LIST, "list", "READ"),
-        (1, "POST"): (limits.WRITE, "insert", "CREATE"),
-        (1, "PUT"): (limits.WRITE, "update", "UPDATE"),
-        (1, "DELETE"): (limits.DELETE, "delete", "DELETE"),
-        (2, "GET"): (limits.GET, "get", "READ"),
-        (2, "PUT"): (limits.WRITE, "update_one", "UPDATE"),
-        (2, "DELETE"): (limits.DELETE, "delete_one", "DELETE"),
-    }
     if len(parts) == 2 and parts[1] == "upsert":
         if method != "POST":
             return api_error(
@@ -98,7 +101,7 @@ def _route(method: str, path: str) -> _Route | Reply:
         return api_error(
             404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one"
         )
-    entry = table.get((len(parts), method))
+    entry = _ROUTES.get((len(parts), method))
     if entry is None:
         return api_error(
             405, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one"
