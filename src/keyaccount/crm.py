@@ -42,7 +42,18 @@ class WriteResult:
 
 class CrmProvider(Protocol):
     """A connected CRM. Record kinds are provider-neutral names: ``account``, ``contact``,
-    ``deal``, ``case``, ``task``, ``call``, ``event``, ``note`` (or a custom module name)."""
+    ``deal``, ``case``, ``task``, ``call``, ``event``, ``note`` (or a custom module name).
+
+    Provider failures are raised as ``keyaccount.errors.ProviderError`` subclasses (bad
+    arguments, such as a kind the provider cannot read without ``fields``, as
+    ``ValidationError``); never as HTTP or driver exceptions. Batch writes take
+    any number of records, split them as the provider needs, and return one ``WriteResult``
+    per input record in input order; a record the provider refused carries its error there
+    (``InvalidRemoteData``, ``DuplicateRemote``...), and so does every record of a batch whose
+    outcome is unknown after retries (``TransientProviderError``, ``RateLimited``). Failures no
+    record could escape (``ProviderAuthError``, ``ProviderPermissionDenied``, an unknown kind)
+    are raised instead.
+    """
 
     name: str
 
@@ -53,7 +64,10 @@ class CrmProvider(Protocol):
         since: datetime | None = None,
         fields: Sequence[str] | None = None,
     ) -> Iterator[RemoteRecord]:
-        """Lazily yield records of ``kind`` modified at or after ``since`` (all when None)."""
+        """Lazily yield records of ``kind`` modified at or after ``since`` (all when None).
+
+        Records are fetched page by page as the caller consumes them; ``fields`` names the
+        provider's fields to read (a provider default when None)."""
         ...
 
     def get(
@@ -62,11 +76,16 @@ class CrmProvider(Protocol):
         """One record by id; ``RemoteNotFound`` if absent."""
         ...
 
-    def create(self, kind: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]: ...
+    def create(self, kind: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
+        """Insert new records. Not idempotent: a provider never repeats a create whose outcome
+        is unknown, so prefer ``upsert`` where a retry must be safe."""
+        ...
 
     def update(
         self, kind: str, records: Sequence[tuple[str, Mapping[str, Any]]]
-    ) -> list[WriteResult]: ...
+    ) -> list[WriteResult]:
+        """Change fields of existing records, given as ``(remote_id, fields)`` pairs."""
+        ...
 
     def upsert(
         self,
@@ -74,11 +93,18 @@ class CrmProvider(Protocol):
         records: Sequence[Mapping[str, Any]],
         *,
         match_on: Sequence[str] = (),
-    ) -> list[WriteResult]: ...
+    ) -> list[WriteResult]:
+        """Insert or update each record, matching existing ones on the ``match_on`` fields
+        (the provider's unique fields when empty); ``action`` says which happened."""
+        ...
 
-    def delete(self, kind: str, remote_ids: Sequence[str]) -> list[WriteResult]: ...
+    def delete(self, kind: str, remote_ids: Sequence[str]) -> list[WriteResult]:
+        """Delete records by id; one result per id, in order."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release connections; the provider is unusable afterwards."""
+        ...
 
 
 CrmProviderFactory = Callable[[Mapping[str, str]], CrmProvider]

@@ -46,6 +46,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "keyaccount.plugins.sqlite_store",
     "keyaccount.plugins.operations_records",
     "keyaccount.plugins.governance_records",
+    "keyaccount.plugins.zoho",
 )
 
 StoreFactory = Callable[[StoreURL, SchemaRegistry], Store]

@@ -2,4 +2,5 @@
 
 The fixtures in ``keyaccount.testing.pytest_plugin`` are available in any project that has
 keyaccount installed (it is registered under the ``pytest11`` entry point).
+``keyaccount.testing.fake_zoho.FakeZoho`` is a loopback fake of Zoho CRM (fixture ``fake_zoho``).
 """

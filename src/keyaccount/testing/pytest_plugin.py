@@ -11,6 +11,7 @@ from keyaccount.clock import FixedClock
 from keyaccount.events import RecordingSink
 from keyaccount.host import PluginHost
 from keyaccount.storage import Store
+from keyaccount.testing.fake_zoho import FakeZoho
 
 
 @pytest.fixture
@@ -42,3 +43,12 @@ def keyaccount_clock() -> FixedClock:
 def keyaccount_events() -> RecordingSink:
     """An event sink that records what services emit."""
     return RecordingSink()
+
+
+@pytest.fixture
+def fake_zoho(keyaccount_clock: FixedClock) -> Iterator[FakeZoho]:
+    """A running fake Zoho (accounts server + CRM API v8) on a loopback port, stopped after
+    the test. Its clock is ``keyaccount_clock``: advance that to move token expiry and
+    Modified_Time. See ``keyaccount.testing.fake_zoho`` for the switches it offers."""
+    with FakeZoho(clock=keyaccount_clock) as fake:
+        yield fake
