@@ -21,11 +21,13 @@ tuples, dicts                  one TEXT column of JSON
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, Protocol
@@ -92,7 +94,8 @@ class FieldSpec:
 
 
 def format_datetime(value: datetime) -> str:
-    return value.isoformat(timespec="microseconds")
+    """Fixed-width ISO 8601 in UTC (aware values in other zones are converted)."""
+    return _aware_utc("datetime", value).isoformat(timespec="microseconds")
 
 
 def parse_datetime(field: str, raw: str) -> datetime:
@@ -194,26 +197,79 @@ class RecordSchema:
             raise ValidationError(f"{self.cls.__name__}", name, "has no such field") from None
 
     # -- encoding ----------------------------------------------------------------------------
+    #
+    # Backends call these once per record, so the per-field work is decided once here, in
+    # ``_encoders`` / ``_decoders``, rather than re-dispatched on the column type every call.
+
+    @functools.cached_property
+    def _getter(self) -> Callable[[Any], tuple[Any, ...]]:
+        names = [s.name for s in self.fields]
+        if len(names) == 1:
+            get_one = operator.attrgetter(names[0])
+            return lambda record: (get_one(record),)
+        return operator.attrgetter(*names)
+
+    @functools.cached_property
+    def _encoders(self) -> tuple[tuple[bool, Callable[[Any], Scalar]], ...]:
+        cls_name = self.cls.__name__
+        return tuple(
+            (s.column_type == ColumnType.MONEY, _encoder(f"{cls_name}.{s.name}", s))
+            for s in self.fields
+        )
+
+    def values(self, record: Any) -> tuple[Scalar, ...]:
+        """The record as one scalar per column, in ``columns`` order."""
+        out: list[Scalar] = []
+        append = out.append
+        for (is_money, enc), value in zip(self._encoders, self._getter(record), strict=True):
+            if value is None:
+                append(None)
+                if is_money:
+                    append(None)
+            elif is_money:
+                append(str(value.amount))
+                append(value.currency)
+            else:
+                append(enc(value))
+        return tuple(out)
 
     def encode(self, record: Any) -> Row:
-        row: Row = {}
-        for spec in self.fields:
-            value = getattr(record, spec.name)
+        """The record as a ``column -> scalar`` row."""
+        return dict(zip(self.columns, self.values(record), strict=True))
+
+    @functools.cached_property
+    def _decoders(self) -> tuple[tuple[FieldSpec, str, Callable[[Any], Any]], ...]:
+        cls_name = self.cls.__name__
+        return tuple(
+            (s, f"{cls_name}.{s.name}", _decoder(f"{cls_name}.{s.name}", s)) for s in self.fields
+        )
+
+    def from_values(self, values: Sequence[Any]) -> Any:
+        """Build the record from one typed scalar per column in ``columns`` order (SQL rows)."""
+        kwargs: dict[str, Any] = {}
+        i = 0
+        for spec, qualified, dec in self._decoders:
+            raw = values[i]
+            i += 1
             if spec.column_type == ColumnType.MONEY:
-                row[spec.name] = None if value is None else str(value.amount)
-                row[f"{spec.name}_currency"] = None if value is None else value.currency
+                cur = values[i]
+                i += 1
+                self._put_money(kwargs, spec, qualified, raw, cur)
+            elif raw is None:
+                if not spec.has_default:
+                    kwargs[spec.name] = None
             else:
-                row[spec.name] = encode_value(spec, value)
-        return row
+                kwargs[spec.name] = dec(raw)
+        return self._build(kwargs, values)
 
     def decode(self, row: Mapping[str, Any], *, text: bool = False) -> Any:
         """Build the record from a row; ``text=True`` for CSV, where every cell is a string.
 
-        Raises ``ValidationError`` naming ``Class.field`` for any unreadable or invalid value.
+        Raises ``ValidationError`` naming ``Class.field`` (``Class.field_currency`` for a
+        Money currency) for any unreadable or invalid value.
         """
         kwargs: dict[str, Any] = {}
-        cls_name = self.cls.__name__
-        for spec in self.fields:
+        for spec, qualified, dec in self._decoders:
             raw = row.get(spec.name)
             if text and raw == "":
                 raw = None
@@ -221,29 +277,95 @@ class RecordSchema:
                 cur = row.get(f"{spec.name}_currency")
                 if text and cur == "":
                     cur = None
-                if raw is None and cur is None:
-                    if spec.has_default:
-                        continue
+                self._put_money(kwargs, spec, qualified, raw, cur)
+            elif raw is None:
+                if not spec.has_default:
                     kwargs[spec.name] = None
-                    continue
-                if raw is None or cur is None:
-                    raise ValidationError(
-                        f"{cls_name}.{spec.name}",
-                        raw if cur is None else cur,
-                        "needs both an amount and a currency",
-                    )
-                kwargs[spec.name] = Money(raw, cur)
-                continue
-            if raw is None:
-                if spec.has_default:
-                    continue
+            else:
+                kwargs[spec.name] = dec(raw)
+        return self._build(kwargs, row)
+
+    def _put_money(
+        self, kwargs: dict[str, Any], spec: FieldSpec, qualified: str, raw: Any, cur: Any
+    ) -> None:
+        if raw is None and cur is None:
+            if not spec.has_default:
                 kwargs[spec.name] = None
-                continue
-            kwargs[spec.name] = decode_value(f"{cls_name}.{spec.name}", spec, raw)
+            return
+        if raw is None or cur is None:
+            raise ValidationError(
+                qualified if raw is None else f"{qualified}_currency",
+                raw if cur is None else cur,
+                "needs both an amount and a currency",
+            )
+        try:
+            kwargs[spec.name] = Money(raw, cur)
+        except ValidationError as err:
+            field = f"{qualified}_currency" if err.field == "Money.currency" else qualified
+            raise ValidationError(field, err.value, err.reason) from None
+
+    def _build(self, kwargs: dict[str, Any], row: object) -> Any:
         try:
             return self.cls(**kwargs)
         except TypeError as err:
-            raise ValidationError(cls_name, dict(row), f"incomplete row: {err}") from None
+            shown = dict(row) if isinstance(row, Mapping) else row
+            raise ValidationError(self.cls.__name__, shown, f"incomplete row: {err}") from None
+
+
+def _aware_utc(field: str, value: datetime) -> datetime:
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValidationError(field, value, "must be timezone-aware to be stored")
+    if offset:
+        return value.astimezone(UTC)
+    return value
+
+
+def _encoder(field: str, spec: FieldSpec) -> Callable[[Any], Scalar]:
+    """A function encoding one non-None value of ``spec`` (Money is handled by the caller)."""
+    t = spec.column_type
+    if t == ColumnType.TEXT:
+        return lambda v: v if type(v) is str else str(v)
+    if t == ColumnType.DATETIME:
+        # Stored in UTC at a fixed width, so text order is time order.
+        return lambda v: _aware_utc(field, v).isoformat(timespec="microseconds")
+    if t == ColumnType.DATE:
+        return lambda v: str(v.isoformat())
+    if t == ColumnType.ENUM:
+        return lambda v: str(v.value) if isinstance(v, Enum) else str(v)
+    if t == ColumnType.MONEY:
+        return lambda v: str(v.amount)
+    return lambda v: encode_value(spec, v)
+
+
+def _decoder(field: str, spec: FieldSpec) -> Callable[[Any], Any]:
+    """A function decoding one non-None stored value of ``spec``; bad values raise
+    ``ValidationError`` through ``decode_value``, which words the reason."""
+    t = spec.column_type
+    if t == ColumnType.TEXT:
+        return lambda raw: raw if type(raw) is str else str(raw)
+    if t == ColumnType.DATETIME:
+
+        def dt(raw: Any) -> Any:
+            if type(raw) is str and len(raw) == 32 and raw[-6] == "+":
+                try:
+                    return datetime.fromisoformat(raw)
+                except ValueError:
+                    pass
+            return decode_value(field, spec, raw)
+
+        return dt
+    if t == ColumnType.ENUM and spec.enum_type is not None:
+        enum_type = spec.enum_type
+
+        def en(raw: Any) -> Any:
+            try:
+                return enum_type(raw)
+            except ValueError:
+                return decode_value(field, spec, raw)
+
+        return en
+    return lambda raw: decode_value(field, spec, raw)
 
 
 def encode_value(spec: FieldSpec, value: Any) -> Scalar:
