@@ -38,27 +38,34 @@ HEADER_STYLES = ("names", "zh")
 
 def decode_bytes(path: str, raw: bytes) -> str:
     """The text of a CSV file: UTF-8 with a BOM, UTF-8, else GB18030."""
+    offset = 0
     if raw.startswith(UTF8_BOM):
-        encoding = "utf-8-sig"
+        encodings: tuple[str, ...] = ("utf-8",)
+        offset = len(UTF8_BOM)
     elif raw.startswith(_UTF16_BOMS):
         raise MalformedData(
             path, 1, 1, "file is UTF-16 (Excel 'Unicode text'); save it as 'CSV UTF-8' instead"
         )
     else:
+        encodings = ("utf-8", "gb18030")
+    body = raw[offset:]
+    for encoding in encodings[:-1]:
         try:
-            return raw.decode("utf-8")
+            return body.decode(encoding)
         except UnicodeDecodeError:
-            encoding = "gb18030"
+            continue
     try:
-        return raw.decode(encoding)
+        return body.decode(encodings[-1])
     except UnicodeDecodeError as err:
-        line = raw.count(b"\n", 0, err.start) + 1
-        line_start = raw.rfind(b"\n", 0, err.start) + 1
+        start = err.start + offset
+        line = raw.count(b"\n", 0, start) + 1
+        line_start = raw.rfind(b"\n", 0, start) + 1
         raise MalformedData(
             path,
             line,
-            err.start - line_start + 1,
-            f"bytes {raw[err.start : err.end]!r} are neither UTF-8 nor GB18030 text",
+            raw.count(b",", line_start, start) + 1,
+            f"bytes {raw[start : err.end + offset]!r} at byte {start - line_start + 1} of the "
+            f"line are not {' or '.join(e.upper() for e in encodings)} text",
         ) from None
 
 
