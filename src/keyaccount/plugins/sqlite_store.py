@@ -19,6 +19,7 @@ becomes ``StorageError``). Open one store per thread; WAL lets them read while o
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import sqlite3
@@ -375,6 +376,8 @@ class SqliteStore:
             yield
         except BaseException:
             self._depth = depth
+            if self._closed:
+                raise  # close() already rolled the whole transaction back
             with self._errors():
                 if depth == 0:
                     self._conn.execute("ROLLBACK")
@@ -385,6 +388,8 @@ class SqliteStore:
             self._ready.clear()
             raise
         self._depth = depth
+        if self._closed:
+            raise StorageError(f"{self!r} was closed inside a unit of work; it was rolled back")
         with self._errors():
             self._conn.execute("COMMIT" if depth == 0 else f"RELEASE {savepoint}")
 
@@ -514,7 +519,9 @@ class SqliteStore:
                     if all(c.matches(record) for c in rest):
                         yield record
         finally:
-            cursor.close()
+            # The store may have been closed under a half-read iterator; nothing to release.
+            with contextlib.suppress(sqlite3.Error):
+                cursor.close()
 
     def count(self, kind: type[Any], *conditions: Condition | tuple[Condition, ...]) -> int:
         schema = self._schema(kind)
