@@ -324,7 +324,7 @@ class StorageConformance:
             order(5, "cus_003", T0 + 3 * day, "5"),
             order(6, "cus_001", T0 + 4 * day, "100"),
         ]
-        store.put_many(records)
+        store.put_many(reversed(records))  # not in id order, as for customers
         return records
 
     # -- round trips -------------------------------------------------------------------------
