@@ -429,11 +429,18 @@ def encode_value(spec: FieldSpec, value: Any) -> Scalar:
 _JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+_quote = json.encoder.encode_basestring  # the C quoting JSONEncoder(ensure_ascii=False) uses
+
+
 def _json_text(value: Any) -> str:
-    if not value and isinstance(value, tuple | list):
-        return "[]"
-    if not value and isinstance(value, dict):
-        return "{}"
+    # Tags and external ids (sequences of text, text-to-text maps) are nearly every JSON value
+    # stored; quoting their strings directly is what the encoder would do, minus its set-up.
+    cls = value.__class__
+    if cls is tuple or cls is list:
+        if all(item.__class__ is str for item in value):
+            return "[" + ",".join(map(_quote, value)) + "]"
+    elif cls is dict and all(k.__class__ is str and v.__class__ is str for k, v in value.items()):
+        return "{" + ",".join(_quote(k) + ":" + _quote(value[k]) for k in sorted(value)) + "}"
     return _JSON.encode(list(value) if isinstance(value, tuple) else value)
 
 
