@@ -134,6 +134,19 @@ def test_reads_gb18030_with_chinese_headers(open_csv: CsvOpener, data_dir: Path)
     assert got.tier == "A"
 
 
+def test_gb18030_detected_after_a_long_ascii_start(open_csv: CsvOpener, data_dir: Path) -> None:
+    # The first non-ASCII byte comes long after the decoder's first chunk, so reading starts
+    # as UTF-8, fails part-way and must start over as GB18030 without keeping anything.
+    rows = "".join(f"cus_{n:05d},Company {n},2025-01-01T00:00:00Z\r\n" for n in range(3000))
+    text = "id,客户名称,created_at\r\n".replace("客户名称", "name") + rows
+    text += "cus_99999,宁波港口物流有限公司,2025-01-01T00:00:00Z\r\n"
+    write(data_dir / "customer.csv", text, "gb18030")
+    store = open_csv()
+    assert store.count(Customer) == 3001
+    assert store.get(Customer, "cus_99999").name == "宁波港口物流有限公司"
+    assert store.get(Customer, "cus_00000").name == "Company 0"
+
+
 def test_reads_utf8_with_and_without_bom_and_english_aliases(
     open_csv: CsvOpener, data_dir: Path
 ) -> None:

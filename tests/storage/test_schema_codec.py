@@ -3,6 +3,7 @@ encode / decode``."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import attrs
@@ -161,3 +162,26 @@ def test_money_value_round_trips_exactly(schemas: SchemaRegistry) -> None:
     got = schema.from_values(schema.values(c))
     assert str(got.annual_revenue.amount) == "0.10"
     assert got.annual_revenue.currency == "USD"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ("含,逗号", 'q"uote', "back\\slash", "new\nline", "\x00ctl", "\u2028", "😀"),
+        {"b": "1", "a": "中", "c": "\t"},
+        (),
+    ],
+    ids=["tuple", "dict", "empty"],
+)
+def test_json_columns_are_canonical_json(loose: RecordSchema, value: object) -> None:
+    record = Loose("a", tags=value) if isinstance(value, tuple) else Loose("a", meta=value)  # type: ignore[arg-type]
+    row = loose.encode(record)
+    column = "tags" if isinstance(value, tuple) else "meta"
+    expected = json.dumps(
+        list(value) if isinstance(value, tuple) else value,
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    assert row[column] == expected
+    assert json.loads(str(row[column])) == (list(value) if isinstance(value, tuple) else value)

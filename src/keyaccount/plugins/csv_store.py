@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +74,34 @@ def _blank(row: list[str]) -> bool:
 
 
 def read_records(path: Path, schema: RecordSchema) -> dict[str, Any]:
-    """Every record in ``path`` by id; raises ``MalformedData`` at the first bad row."""
+    """Every record in ``path`` by id; raises ``MalformedData`` at the first bad row.
+
+    The file is decoded as it is parsed rather than read into one string first, so loading a
+    large kind holds little more than its records.
+    """
     where = str(path)
-    text = decode_bytes(where, path.read_bytes())
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    with path.open("rb") as probe:
+        head = probe.read(len(UTF8_BOM))
+    if head.startswith(UTF8_BOM):
+        encodings: tuple[str, ...] = ("utf-8-sig",)
+    elif head.startswith(_UTF16_BOMS):
+        encodings = ()
+    else:
+        encodings = ("utf-8", "gb18030")
+    for encoding in encodings:
+        try:
+            with path.open("r", encoding=encoding, newline="") as text:
+                return parse_rows(where, text, schema)
+        except UnicodeDecodeError:
+            continue  # not this encoding; start again with the next
+    # Every encoding failed (or the file is UTF-16): decode it whole to say where and why.
+    decode_bytes(where, path.read_bytes())
+    raise MalformedData(where, 1, 1, "file is not UTF-8 or GB18030 text")
+
+
+def parse_rows(where: str, lines: Iterable[str], schema: RecordSchema) -> dict[str, Any]:
+    """Parse CSV ``lines`` (header first) into records by id; ``where`` names the source."""
+    reader = csv.reader(lines, strict=True)
     lookup = header_lookup(schema.kind, schema.columns, schema.labels)
     columns: list[str] | None = None
     records: dict[str, Any] = {}
