@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -454,3 +455,20 @@ def test_datetimes_are_stored_as_sortable_utc_text(store: SqliteStore, db: Path)
     assert stored == (T0 + timedelta(days=1)).isoformat(timespec="microseconds")
     assert stored.endswith("+00:00")
     assert datetime.fromisoformat(stored).tzinfo == UTC
+
+
+def test_readers_open_and_read_while_a_writer_holds_its_lock(host: PluginHost, db: Path) -> None:
+    writer = host.open_store(f"sqlite:///{db}")
+    writer.put(customer(1))
+    with writer.transaction():
+        writer.put(customer(2))
+        started = time.monotonic()
+        # Opening checks the layout and the kind's table without taking the write lock, so
+        # this neither waits out the busy timeout nor fails with "database is locked".
+        reader = host.open_store(f"sqlite:///{db}")
+        try:
+            assert [c.id for c in reader.query(Customer)] == ["cus_001"]
+        finally:
+            reader.close()
+        assert time.monotonic() - started < 5
+    writer.close()

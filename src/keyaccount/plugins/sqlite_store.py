@@ -114,6 +114,8 @@ def migrate(
     conn: sqlite3.Connection, migrations: Sequence[Callable[..., None]] = MIGRATIONS
 ) -> int:
     """Apply the migrations a file lacks, all in one transaction; returns the new version."""
+    if file_version(conn) == len(migrations):
+        return len(migrations)  # the usual case; no write lock, so readers never wait here
     conn.execute("BEGIN IMMEDIATE")
     try:
         current = file_version(conn)
@@ -314,38 +316,11 @@ class SqliteStore:
         if schema.kind in INTERNAL_TABLES:
             raise StorageError(f"record kind {schema.kind!r} clashes with an internal table")
         table = q(schema.kind)
-        with self._errors(), self.transaction():
-            conn = self._conn
-            defs = ", ".join(
-                f"{q(c)} {self._column_type(schema, c)}"
-                + (" PRIMARY KEY NOT NULL" if c == "id" else "")
-                for c in schema.columns
-            )
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({defs})")
-            have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-            for column in schema.columns:
-                if column not in have:
-                    conn.execute(
-                        f"ALTER TABLE {table} ADD COLUMN {q(column)} "
-                        f"{self._column_type(schema, column)}"
-                    )
-            row = conn.execute(
-                "SELECT indexes FROM record_kinds WHERE kind = ?", (schema.kind,)
-            ).fetchone()
-            before = set(json.loads(row[0])) if row else set()
-            wanted = [f for f in schema.indexes if f != "id"]
-            for field in before - set(wanted):
-                conn.execute(f"DROP INDEX IF EXISTS {q(index_name(schema.kind, field))}")
-            for field in wanted:
-                cols = ", ".join(q(c) for c in schema.by_name[field].columns)
-                conn.execute(
-                    f"CREATE INDEX IF NOT EXISTS {q(index_name(schema.kind, field))} "
-                    f"ON {table} ({cols})"
-                )
-            conn.execute(
-                "INSERT OR REPLACE INTO record_kinds (kind, columns, indexes) VALUES (?, ?, ?)",
-                (schema.kind, json.dumps(list(schema.columns)), json.dumps(sorted(wanted))),
-            )
+        wanted = sorted(f for f in schema.indexes if f != "id")
+        with self._errors():
+            if not self._is_current(schema, wanted):
+                with self.transaction():
+                    self._create_or_widen(schema, wanted)
         select = ", ".join(q(c) for c in schema.columns)
         insert = (
             f"INSERT OR REPLACE INTO {table} ({select}) "
@@ -354,6 +329,60 @@ class SqliteStore:
         ready = (select, insert, table)
         self._ready[schema.kind] = ready
         return ready
+
+    def _is_current(self, schema: RecordSchema, wanted: list[str]) -> bool:
+        """Whether the kind's table, columns and indexes are as the schema wants (reads only,
+        so a reader opening a file never waits for a writer's lock)."""
+        conn = self._conn
+        row = conn.execute(
+            "SELECT columns, indexes FROM record_kinds WHERE kind = ?", (schema.kind,)
+        ).fetchone()
+        if row is None or json.loads(row[1]) != wanted:
+            return False
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({q(schema.kind)})")}
+        if not set(schema.columns) <= have:
+            return False
+        names = {
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                (schema.kind,),
+            )
+        }
+        return all(index_name(schema.kind, f) in names for f in wanted)
+
+    def _create_or_widen(self, schema: RecordSchema, wanted: list[str]) -> None:
+        table = q(schema.kind)
+        conn = self._conn
+        defs = ", ".join(
+            f"{q(c)} {self._column_type(schema, c)}"
+            + (" PRIMARY KEY NOT NULL" if c == "id" else "")
+            for c in schema.columns
+        )
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({defs})")
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for column in schema.columns:
+            if column not in have:
+                conn.execute(
+                    f"ALTER TABLE {table} ADD COLUMN {q(column)} "
+                    f"{self._column_type(schema, column)}"
+                )
+        row = conn.execute(
+            "SELECT indexes FROM record_kinds WHERE kind = ?", (schema.kind,)
+        ).fetchone()
+        before = set(json.loads(row[0])) if row else set()
+        for field in before - set(wanted):
+            conn.execute(f"DROP INDEX IF EXISTS {q(index_name(schema.kind, field))}")
+        for field in wanted:
+            cols = ", ".join(q(c) for c in schema.by_name[field].columns)
+            conn.execute(
+                f"CREATE INDEX IF NOT EXISTS {q(index_name(schema.kind, field))} "
+                f"ON {table} ({cols})"
+            )
+        conn.execute(
+            "INSERT OR REPLACE INTO record_kinds (kind, columns, indexes) VALUES (?, ?, ?)",
+            (schema.kind, json.dumps(list(schema.columns)), json.dumps(wanted)),
+        )
 
     @staticmethod
     def _column_type(schema: RecordSchema, column: str) -> str:
