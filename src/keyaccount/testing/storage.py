@@ -424,6 +424,11 @@ class StorageConformance:
         assert store.put_many([]) == 0
         assert store.count(Customer) == 3
 
+    def test_put_many_repeating_an_id_keeps_the_last(self, store: Store) -> None:
+        assert store.put_many([customer(1, tier="A"), customer(2), customer(1, tier="B")]) == 3
+        assert store.count(Customer) == 2
+        assert store.get(Customer, "cus_001").tier == "B"
+
     def test_put_many_mixes_kinds(self, store: Store) -> None:
         assert store.put_many([customer(1), order(1, "cus_001", T0, "5")]) == 2
         assert store.count(Customer) == 1
