@@ -294,6 +294,10 @@ class StorageConformance:
     @pytest.fixture
     def store(self, open_store: OpenStore) -> Iterator[Store]:
         s = open_store()
+        leftovers = {schema.kind: s.count(schema.cls) for schema in s.schemas}
+        if any(leftovers.values()):
+            s.close()
+            pytest.fail(f"open_store must open an empty location; found {leftovers}")
         yield s
         s.close()
 
