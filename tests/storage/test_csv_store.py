@@ -4,6 +4,7 @@ malformed-row reporting and atomic rewrites."""
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -393,21 +394,71 @@ def test_failed_swap_of_second_file_keeps_both_old_files(
     store.put_many([customer(1), txn])
     files = {p.name: p.read_bytes() for p in data_dir.iterdir()}
     real_replace = os.replace
-    calls: list[str] = []
+    swaps: list[str] = []
 
-    def replace_once(src: str, dst: str) -> None:
-        calls.append(dst)
-        raise OSError(13, "Permission denied")
+    def second_swap_fails(src: str | Path, dst: str | Path) -> None:
+        if str(dst).endswith(".csv"):
+            swaps.append(Path(dst).name)
+            if len(swaps) == 2:
+                raise OSError(13, "Permission denied")
+        real_replace(src, dst)
 
-    monkeypatch.setattr(os, "replace", replace_once)
-    with pytest.raises(StorageError):
-        store.put_many(
-            [customer(1, tier="Z"), build(Transaction, **{**_fields(txn), "description": "改"})]
-        )
+    monkeypatch.setattr(os, "replace", second_swap_fails)
+    changed = build(Transaction, **{**_fields(txn), "description": "改"})
+    with pytest.raises(StorageError, match="Permission denied"):
+        store.put_many([customer(1, tier="Z"), changed, customer(2)])
     monkeypatch.setattr(os, "replace", real_replace)
-    assert calls, "the swap was attempted"
+    # customer.csv was swapped, transaction.csv failed, customer.csv was put back
+    assert swaps == ["customer.csv", "transaction.csv", "customer.csv"]
     assert {p.name: p.read_bytes() for p in data_dir.iterdir()} == files
     assert store.get(Customer, "cus_001").tier == "A"
+    assert store.find(Customer, "cus_002") is None
+
+
+def test_new_kind_file_is_removed_when_a_later_swap_fails(
+    open_csv: CsvOpener,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = open_csv()
+    store.put(
+        build(
+            Transaction,
+            id="t1",
+            customer_id="cus_001",
+            occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+            amount=Money("1", "CNY"),
+            gross_profit=Money("1", "CNY"),
+        )
+    )
+    before = {p.name: p.read_bytes() for p in data_dir.iterdir()}
+    real_replace = os.replace
+
+    def transaction_swap_fails(src: str | Path, dst: str | Path) -> None:
+        if str(dst).endswith("transaction.csv"):
+            raise OSError(5, "I/O error")
+        real_replace(src, dst)
+
+    def unit_of_work() -> None:
+        with store.transaction():
+            store.put(customer(1))  # customer.csv does not exist yet
+            store.delete(Transaction, "t1")
+
+    monkeypatch.setattr(os, "replace", transaction_swap_fails)
+    with pytest.raises(StorageError):
+        unit_of_work()
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert {p.name: p.read_bytes() for p in data_dir.iterdir()} == before
+
+
+def test_rewrites_keep_file_permissions(open_csv: CsvOpener, data_dir: Path) -> None:
+    store = open_csv()
+    store.put(customer(1))
+    path = data_dir / "customer.csv"
+    assert path.stat().st_mode & 0o077, "a new file is not private to its owner like mkstemp's"
+    os.chmod(path, 0o640)
+    store.put(customer(2))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
 def _fields(record: object) -> dict[str, object]:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -220,34 +221,63 @@ class CsvStore(MemoryStore):
 
     def _persist(self, kinds: set[str]) -> None:
         # Write every changed file beside its target first and swap them in only when all
-        # were written, so a failure part-way leaves every old file as it was.
-        written: list[tuple[str, Path]] = []
+        # were written. If a swap fails part-way, the files already swapped are put back from
+        # hard-linked copies of the old ones, so a failed commit changes no file. (A crash
+        # between two swaps can still leave a mix; each file itself is always whole.)
+        temps: list[tuple[Path, Path]] = []
+        backups: list[tuple[Path, Path]] = []
+        swapped: list[Path] = []
         try:
             for kind in sorted(kinds):
-                schema = self.schemas.for_kind(kind)
-                written.append((self._write_temp(schema), self.path_of(kind)))
-            for temp, target in written:
+                temps.append((self._write_temp(self.schemas.for_kind(kind)), self.path_of(kind)))
+            if len(temps) > 1:
+                backups = self._link_backups([target for _, target in temps])
+            for temp, target in temps:
                 os.replace(temp, target)
-            written = []
+                swapped.append(target)
             _sync_directory(self.directory)
         except OSError as err:
+            self._restore(swapped, dict(backups))
             raise StorageError(f"{self.url}: cannot write: {err}") from None
         finally:
-            for temp, _ in written:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
+            for path in [temp for temp, _ in temps] + [backup for _, backup in backups]:
+                with contextlib.suppress(FileNotFoundError, OSError):
+                    path.unlink()
 
-    def _write_temp(self, schema: RecordSchema) -> str:
+    def _link_backups(self, targets: list[Path]) -> list[tuple[Path, Path]]:
+        backups = []
+        for target in targets:
+            if target.exists():
+                backup = target.with_name(f".{target.name}.{secrets.token_hex(6)}.bak")
+                try:
+                    os.link(target, backup)
+                except OSError:
+                    continue  # no hard links here: this file cannot be put back
+                backups.append((target, backup))
+        return backups
+
+    def _restore(self, swapped: list[Path], backups: dict[Path, Path]) -> None:
+        for target in swapped:
+            with contextlib.suppress(OSError):
+                if target in backups:
+                    os.replace(backups[target], target)
+                else:
+                    target.unlink()  # it did not exist before this commit
+
+    def _write_temp(self, schema: RecordSchema) -> Path:
         table = self._data.get(schema.kind, {})
         if self.header == "zh":
             header = [preferred_label(schema.kind, c, schema.labels) for c in schema.columns]
         else:
             header = list(schema.columns)
-        fd, temp = tempfile.mkstemp(
-            prefix=f".{schema.kind}.", suffix=".csv.tmp", dir=self.directory
-        )
+        target = self.path_of(schema.kind)
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as out:
+            # Opened like any new file (mode from the umask, unlike mkstemp's 0600); a file
+            # being replaced keeps its permissions.
+            with temp.open("x", encoding="utf-8-sig", newline="") as out:
+                if target.exists():
+                    os.chmod(temp, stat.S_IMODE(target.stat().st_mode))
                 writer = csv.writer(out, lineterminator="\r\n")
                 writer.writerow(header)
                 values = schema.values
@@ -256,7 +286,7 @@ class CsvStore(MemoryStore):
                 os.fsync(out.fileno())
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(temp)
+                temp.unlink()
             raise
         return temp
 
