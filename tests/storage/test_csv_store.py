@@ -265,6 +265,24 @@ MALFORMED = {
 }
 
 
+MALFORMED["semicolon separated"] = (
+    "id;name;created_at\ncus_1;甲;2025-01-01T00:00:00Z\n",
+    1,
+    1,
+    "';'-separated",
+)
+MALFORMED["tab separated"] = ("id\tname\tcreated_at\n", 1, 1, "'\\t'-separated")
+
+
+@pytest.mark.parametrize("content", ["", "\ufeff", "id,name,created_at\r\n", "\r\n\r\n"])
+def test_empty_files_hold_no_records(open_csv: CsvOpener, data_dir: Path, content: str) -> None:
+    write(data_dir / "customer.csv", content, "utf-8")
+    store = open_csv()
+    assert store.count(Customer) == 0
+    store.put(customer(1))
+    assert store.count(Customer) == 1
+
+
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_malformed_row_reports_location_and_loads_nothing(
     open_csv: CsvOpener,

@@ -160,13 +160,17 @@ def _read_header(
     for i, cell in enumerate(row):
         column = lookup.get(normalise(cell))
         if column is None:
-            raise MalformedData(
-                where,
-                line,
-                i + 1,
-                f"unknown column {cell!r} for {schema.kind}; expected one of "
-                + ", ".join(schema.columns),
-            )
+            separator = next((sep for sep in (";", "\t") if sep in cell), None)
+            if separator is not None:
+                reason = (
+                    f"the header looks {separator!r}-separated; keyaccount reads "
+                    "comma-separated files (in Excel: save as 'CSV UTF-8')"
+                )
+            else:
+                reason = f"unknown column {cell!r} for {schema.kind}; expected one of " + (
+                    ", ".join(schema.columns)
+                )
+            raise MalformedData(where, line, i + 1, reason)
         if column in columns:
             first = columns.index(column)
             raise MalformedData(
