@@ -472,3 +472,33 @@ def test_readers_open_and_read_while_a_writer_holds_its_lock(host: PluginHost, d
             reader.close()
         assert time.monotonic() - started < 5
     writer.close()
+
+
+class _CommitFails:
+    """The store's connection, except that COMMIT fails as on a full disk."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+def test_failed_commit_is_rolled_back_and_store_stays_usable(store: SqliteStore) -> None:
+    store.put(customer(1))
+    real = store._conn
+    store._conn = _CommitFails(real)  # type: ignore[assignment]
+    try:
+        with pytest.raises(StorageError, match="disk is full"):
+            store.put_many([customer(2), customer(3)])
+    finally:
+        store._conn = real
+    assert not real.in_transaction
+    assert [c.id for c in store.query(Customer)] == ["cus_001"]
+    store.put(customer(4))
+    assert [c.id for c in store.query(Customer)] == ["cus_001", "cus_004"]

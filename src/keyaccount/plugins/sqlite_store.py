@@ -407,20 +407,30 @@ class SqliteStore:
             self._depth = depth
             if self._closed:
                 raise  # close() already rolled the whole transaction back
-            with self._errors():
-                if depth == 0:
-                    self._conn.execute("ROLLBACK")
-                else:
-                    self._conn.execute(f"ROLLBACK TO {savepoint}")
-                    self._conn.execute(f"RELEASE {savepoint}")
-            # Tables created inside the undone work are gone again; re-check on next use.
-            self._ready.clear()
+            self._undo(depth, savepoint)
             raise
         self._depth = depth
         if self._closed:
             raise StorageError(f"{self!r} was closed inside a unit of work; it was rolled back")
+        try:
+            with self._errors():
+                self._conn.execute("COMMIT" if depth == 0 else f"RELEASE {savepoint}")
+        except StorageError:
+            # A failed COMMIT (disk full, I/O error) leaves SQLite's transaction open; undo
+            # it so the store stays usable and nothing half-done is committed later.
+            self._undo(depth, savepoint)
+            raise
+
+    def _undo(self, depth: int, savepoint: str) -> None:
         with self._errors():
-            self._conn.execute("COMMIT" if depth == 0 else f"RELEASE {savepoint}")
+            if depth == 0:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+            else:
+                self._conn.execute(f"ROLLBACK TO {savepoint}")
+                self._conn.execute(f"RELEASE {savepoint}")
+        # Tables created inside the undone work are gone again; re-check on next use.
+        self._ready.clear()
 
     # -- the port ----------------------------------------------------------------------------
 
