@@ -21,11 +21,12 @@ tuples, dicts                  one TEXT column of JSON
 
 from __future__ import annotations
 
+import functools
 import json
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, Protocol
@@ -93,7 +94,8 @@ class FieldSpec:
 
 
 def format_datetime(value: datetime) -> str:
-    return value.isoformat(timespec="microseconds")
+    """Fixed-width ISO 8601 in UTC (aware values in other zones are converted)."""
+    return _aware_utc("datetime", value).isoformat(timespec="microseconds")
 
 
 def parse_datetime(field: str, raw: str) -> datetime:
@@ -195,56 +197,208 @@ class RecordSchema:
             raise ValidationError(f"{self.cls.__name__}", name, "has no such field") from None
 
     # -- encoding ----------------------------------------------------------------------------
+    #
+    # Backends call ``values`` / ``from_values`` once per record, and bulk loads do that a
+    # hundred thousand times, so each schema compiles one straight-line function per direction
+    # (as attrs does for ``__init__``) instead of looping over fields and dispatching on the
+    # column type for every value. Unusual values fall back to ``encode_value`` /
+    # ``decode_value``, which define the behaviour.
+
+    @functools.cached_property
+    def _values_fn(self) -> Callable[[Any], tuple[Scalar, ...]]:
+        cls_name = self.cls.__name__
+        env: dict[str, Any] = {"_str": str, "_UTC": UTC}
+        lines = ["def values(record):"]
+        exprs: list[str] = []
+        for i, spec in enumerate(self.fields):
+            v = f"v{i}"
+            lines.append(f"    {v} = record.{spec.name}")
+            env[f"_e{i}"] = _encoder(f"{cls_name}.{spec.name}", spec)
+            t = spec.column_type
+            if t == ColumnType.MONEY:
+                exprs.append(f"None if {v} is None else _str({v}.amount)")
+                exprs.append(f"None if {v} is None else {v}.currency")
+            elif t == ColumnType.TEXT:
+                exprs.append(f"{v} if {v} is None or {v}.__class__ is _str else _e{i}({v})")
+            elif t == ColumnType.INT:
+                env["_int"] = int
+                exprs.append(f"{v} if {v} is None or {v}.__class__ is _int else _e{i}({v})")
+            elif t == ColumnType.DATETIME:
+                exprs.append(
+                    f"None if {v} is None else ({v}.isoformat(timespec='microseconds') "
+                    f"if {v}.tzinfo is _UTC else _e{i}({v}))"
+                )
+            else:
+                exprs.append(f"None if {v} is None else _e{i}({v})")
+        lines.append("    return (" + "".join(f"\n        {e}," for e in exprs) + "\n    )")
+        return typing.cast(Callable[[Any], tuple[Scalar, ...]], _compile(lines, env, "values"))
+
+    def values(self, record: Any) -> tuple[Scalar, ...]:
+        """The record as one scalar per column, in ``columns`` order."""
+        return self._values_fn(record)
 
     def encode(self, record: Any) -> Row:
-        row: Row = {}
-        for spec in self.fields:
-            value = getattr(record, spec.name)
+        """The record as a ``column -> scalar`` row."""
+        return dict(zip(self.columns, self.values(record), strict=True))
+
+    @functools.cached_property
+    def _from_values_fn(self) -> Callable[[Sequence[Any]], Any]:
+        cls_name = self.cls.__name__
+        env: dict[str, Any] = {"_str": str, "_int": int, "_self": self}
+        names = [f"r{i}" for i in range(len(self.columns))]
+        lines = ["def from_values(values):"]
+        lines.append(f"    ({''.join(n + ', ' for n in names)}) = values")
+        lines.append("    kw = {}")
+        i = 0
+        for k, spec in enumerate(self.fields):
+            r = names[i]
+            qualified = f"{cls_name}.{spec.name}"
+            missing = [] if spec.has_default else [f"        kw[{spec.name!r}] = None"]
             if spec.column_type == ColumnType.MONEY:
-                row[spec.name] = None if value is None else str(value.amount)
-                row[f"{spec.name}_currency"] = None if value is None else value.currency
+                cur = names[i + 1]
+                i += 2
+                env[f"_s{k}"] = spec
+                lines.append(f"    if {r} is None and {cur} is None:")
+                lines.extend(missing or ["        pass"])
+                lines.append("    else:")
+                lines.append(f"        _self._put_money(kw, _s{k}, {qualified!r}, {r}, {cur})")
+                continue
+            i += 1
+            env[f"_d{k}"] = _decoder(qualified, spec)
+            if spec.column_type == ColumnType.TEXT:
+                expr = f"{r} if {r}.__class__ is _str else _d{k}({r})"
+            elif spec.column_type == ColumnType.INT:
+                expr = f"{r} if {r}.__class__ is _int else _d{k}({r})"
             else:
-                row[spec.name] = encode_value(spec, value)
-        return row
+                expr = f"_d{k}({r})"
+            lines.append(f"    if {r} is not None:")
+            lines.append(f"        kw[{spec.name!r}] = {expr}")
+            if missing:
+                lines.append("    else:")
+                lines.extend(missing)
+        lines.append("    return _self._build(kw, values)")
+        return typing.cast(Callable[[Sequence[Any]], Any], _compile(lines, env, "from_values"))
+
+    def from_values(self, values: Sequence[Any]) -> Any:
+        """Build the record from one scalar per column in ``columns`` order (SQL rows).
+
+        Raises ``ValidationError`` naming ``Class.field`` (``Class.field_currency`` for a
+        Money currency) for any unreadable or invalid value.
+        """
+        if len(values) != len(self.columns):
+            raise ValidationError(
+                self.cls.__name__, values, f"expected {len(self.columns)} column values"
+            )
+        return self._from_values_fn(values)
 
     def decode(self, row: Mapping[str, Any], *, text: bool = False) -> Any:
-        """Build the record from a row; ``text=True`` for CSV, where every cell is a string.
+        """Build the record from a row; ``text=True`` for CSV, where every cell is a string
+        and an empty cell means None. Errors as for ``from_values``."""
+        get = row.get
+        if text:
+            return self.from_values([None if (v := get(c)) == "" else v for c in self.columns])
+        return self.from_values([get(c) for c in self.columns])
 
-        Raises ``ValidationError`` naming ``Class.field`` for any unreadable or invalid value.
-        """
-        kwargs: dict[str, Any] = {}
-        cls_name = self.cls.__name__
-        for spec in self.fields:
-            raw = row.get(spec.name)
-            if text and raw == "":
-                raw = None
-            if spec.column_type == ColumnType.MONEY:
-                cur = row.get(f"{spec.name}_currency")
-                if text and cur == "":
-                    cur = None
-                if raw is None and cur is None:
-                    if spec.has_default:
-                        continue
-                    kwargs[spec.name] = None
-                    continue
-                if raw is None or cur is None:
-                    raise ValidationError(
-                        f"{cls_name}.{spec.name}",
-                        raw if cur is None else cur,
-                        "needs both an amount and a currency",
-                    )
-                kwargs[spec.name] = Money(raw, cur)
-                continue
-            if raw is None:
-                if spec.has_default:
-                    continue
+    def _put_money(
+        self, kwargs: dict[str, Any], spec: FieldSpec, qualified: str, raw: Any, cur: Any
+    ) -> None:
+        if raw is None and cur is None:
+            if not spec.has_default:
                 kwargs[spec.name] = None
-                continue
-            kwargs[spec.name] = decode_value(f"{cls_name}.{spec.name}", spec, raw)
+            return
+        if raw is None or cur is None:
+            raise ValidationError(
+                qualified if raw is None else f"{qualified}_currency",
+                raw if cur is None else cur,
+                "needs both an amount and a currency",
+            )
+        try:
+            kwargs[spec.name] = Money(raw, cur)
+        except ValidationError as err:
+            field = f"{qualified}_currency" if err.field == "Money.currency" else qualified
+            raise ValidationError(field, err.value, err.reason) from None
+
+    def _build(self, kwargs: dict[str, Any], row: object) -> Any:
         try:
             return self.cls(**kwargs)
         except TypeError as err:
-            raise ValidationError(cls_name, dict(row), f"incomplete row: {err}") from None
+            shown = dict(row) if isinstance(row, Mapping) else row
+            raise ValidationError(self.cls.__name__, shown, f"incomplete row: {err}") from None
+
+
+def _compile(lines: list[str], env: dict[str, Any], name: str) -> Any:
+    namespace = dict(env)
+    exec(compile("\n".join(lines) + "\n", f"<keyaccount schema {name}>", "exec"), namespace)
+    return namespace[name]
+
+
+def _aware_utc(field: str, value: datetime) -> datetime:
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValidationError(field, value, "must be timezone-aware to be stored")
+    if offset:
+        return value.astimezone(UTC)
+    return value
+
+
+def _encoder(field: str, spec: FieldSpec) -> Callable[[Any], Scalar]:
+    """A function encoding one non-None value of ``spec`` (Money is handled by the caller)."""
+    t = spec.column_type
+    if t == ColumnType.TEXT:
+        return lambda v: v if type(v) is str else str(v)
+    if t == ColumnType.DATETIME:
+        # Stored in UTC at a fixed width, so text order is time order.
+        return lambda v: _aware_utc(field, v).isoformat(timespec="microseconds")
+    if t == ColumnType.DATE:
+        return lambda v: str(v.isoformat())
+    if t == ColumnType.ENUM:
+        return lambda v: str(v.value) if isinstance(v, Enum) else str(v)
+    if t == ColumnType.MONEY:
+        return lambda v: str(v.amount)
+    if t in (ColumnType.JSON, ColumnType.JSON_TUPLE):
+        return _json_text
+    return lambda v: encode_value(spec, v)
+
+
+def _decoder(field: str, spec: FieldSpec) -> Callable[[Any], Any]:
+    """A function decoding one non-None stored value of ``spec``; bad values raise
+    ``ValidationError`` through ``decode_value``, which words the reason."""
+    t = spec.column_type
+    if t == ColumnType.TEXT:
+        return lambda raw: raw if type(raw) is str else str(raw)
+    if t == ColumnType.DATETIME:
+
+        def dt(raw: Any) -> Any:
+            if type(raw) is str and len(raw) == 32 and raw[-6] == "+":
+                try:
+                    return datetime.fromisoformat(raw)
+                except ValueError:
+                    pass
+            return decode_value(field, spec, raw)
+
+        return dt
+    if t == ColumnType.ENUM and spec.enum_type is not None:
+        enum_type = spec.enum_type
+
+        def en(raw: Any) -> Any:
+            try:
+                return enum_type(raw)
+            except ValueError:
+                return decode_value(field, spec, raw)
+
+        return en
+    if t == ColumnType.DATE:
+
+        def day(raw: Any) -> Any:
+            if type(raw) is str and len(raw) == 10:
+                try:
+                    return date.fromisoformat(raw)
+                except ValueError:
+                    pass
+            return decode_value(field, spec, raw)
+
+        return day
+    return lambda raw: decode_value(field, spec, raw)
 
 
 def encode_value(spec: FieldSpec, value: Any) -> Scalar:
@@ -267,13 +421,28 @@ def encode_value(spec: FieldSpec, value: Any) -> Scalar:
     if t == ColumnType.ENUM:
         return str(value.value)
     if t in (ColumnType.JSON, ColumnType.JSON_TUPLE):
-        return json.dumps(
-            list(value) if isinstance(value, tuple) else value,
-            ensure_ascii=False,
-            sort_keys=True,
-            separators=(",", ":"),
-        )
+        return _json_text(value)
     raise TypeError(f"cannot encode {t}")
+
+
+# One encoder for every JSON column: Chinese stays readable, keys are sorted so equal values
+# are equal text, and no spaces.
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+_quote = json.encoder.encode_basestring  # the C quoting JSONEncoder(ensure_ascii=False) uses
+
+
+def _json_text(value: Any) -> str:
+    # Tags and external ids (sequences of text, text-to-text maps) are nearly every JSON value
+    # stored; quoting their strings directly is what the encoder would do, minus its set-up.
+    cls = value.__class__
+    if cls is tuple or cls is list:
+        if all(item.__class__ is str for item in value):
+            return "[" + ",".join(map(_quote, value)) + "]"
+    elif cls is dict and all(k.__class__ is str and v.__class__ is str for k, v in value.items()):
+        return "{" + ",".join(_quote(k) + ":" + _quote(value[k]) for k in sorted(value)) + "}"
+    return _JSON.encode(list(value) if isinstance(value, tuple) else value)
 
 
 def decode_value(field: str, spec: FieldSpec, raw: Any) -> Any:

@@ -126,8 +126,10 @@ def sort_records(records: list[R], order: tuple[tuple[str, bool], ...]) -> list[
 class StoreURL:
     """A parsed store URL: ``scheme://`` + path + ``?options``.
 
-    ``sqlite:///var/data/ka.db`` has path ``/var/data/ka.db``; ``sqlite://ka.db`` and
-    ``sqlite:///./ka.db`` are relative to the working directory.
+    ``path`` is everything between ``scheme://`` and ``?``, unquoted. File-based backends use
+    ``local_path``: as with SQLAlchemy URLs, the slash after ``scheme://`` separates, so
+    ``sqlite:///ka.db`` and ``sqlite://ka.db`` are relative to the working directory and
+    ``sqlite:////var/data/ka.db`` (four slashes) is absolute.
     """
 
     raw: str
@@ -144,6 +146,12 @@ class StoreURL:
         return cls(
             raw=url, scheme=parts.scheme.lower(), path=path, options=dict(parse_qsl(parts.query))
         )
+
+    @property
+    def local_path(self) -> str:
+        """The filesystem path the URL names (see the class docstring for the slash rule)."""
+        path = self.path
+        return path[1:] if path.startswith("/") else path
 
     def __str__(self) -> str:
         return self.raw

@@ -70,9 +70,16 @@ class MemoryStore:
     def transaction(self) -> Iterator[None]:
         self._check_open()
         if self._depth:
+            # A nested unit of work is a savepoint: if it fails, only its own writes are undone
+            # and the enclosing one may carry on; it commits with the outermost block.
+            assert self._journal is not None
+            mark = len(self._journal)
             self._depth += 1
             try:
                 yield
+            except BaseException:
+                self._rollback(mark)
+                raise
             finally:
                 self._depth -= 1
             return
@@ -84,20 +91,22 @@ class MemoryStore:
             if kinds:
                 self._persist(kinds)
         except BaseException:
-            self._rollback()
+            self._rollback(0)
             raise
         finally:
             self._depth = 0
             self._journal = None
 
-    def _rollback(self) -> None:
+    def _rollback(self, mark: int) -> None:
+        """Undo the journal back to entry ``mark``."""
         assert self._journal is not None
-        for kind, record_id, previous in reversed(self._journal):
+        for kind, record_id, previous in reversed(self._journal[mark:]):
             table = self._data[kind]
             if previous is _MISSING:
                 table.pop(record_id, None)
             else:
                 table[record_id] = previous
+        del self._journal[mark:]
 
     # -- the port ----------------------------------------------------------------------------
 
