@@ -27,7 +27,9 @@ def test_built_in_backends_are_plugins_registered_through_the_hook(host: PluginH
     assert backends["memory"].plugin == "memory"
     loaded = names(host)
     assert all(loaded[name] == "loaded" for name in ("core_records", "memory", "csv", "sqlite"))
-    assert len(DEFAULT_PLUGINS) == len([p for p in host.plugins() if p.source.startswith("built-in")])
+    assert len(DEFAULT_PLUGINS) == len(
+        [p for p in host.plugins() if p.source.startswith("built-in")]
+    )
 
 
 def test_loading_is_lazy_and_idempotent() -> None:
@@ -62,7 +64,9 @@ def test_broken_plugin_is_reported_and_skipped(
     assert status["example"] == "loaded"
     assert "sqlite" in h.storage_backends()
     failed = {p.name: p for p in h.plugins()}["broken"]
-    assert failed.error is not None and "keyaccount_dependency_that_is_not_installed" in failed.error
+    assert (
+        failed.error is not None and "keyaccount_dependency_that_is_not_installed" in failed.error
+    )
     assert "'broken'" in caplog.text and "skipped" in caplog.text
 
 
@@ -105,7 +109,10 @@ def test_duplicate_registration_is_a_clear_error(host: PluginHost) -> None:
         def register_storage_backends(self, register: Any) -> None:
             register("memory", lambda url, schemas: None)
 
-    with pytest.raises(DuplicateRegistration, match="storage 'memory' is registered twice: first by memory, again by again"):
+    with pytest.raises(
+        DuplicateRegistration,
+        match="storage 'memory' is registered twice: first by memory, again by again",
+    ):
         host.register(Again(), name="again")
 
 

@@ -120,7 +120,9 @@ def test_money_needs_amount_and_currency(registry: SchemaRegistry) -> None:
     schema = registry.for_class(Everything)
     row = dict(schema.encode(SAMPLE))
     row["maybe_money"] = "5"
-    with pytest.raises(ValidationError, match=r"maybe_money_currency: needs both an amount and a currency"):
+    with pytest.raises(
+        ValidationError, match=r"maybe_money_currency: needs both an amount and a currency"
+    ):
         schema.decode(row)
 
 
