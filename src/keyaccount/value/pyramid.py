@@ -1,0 +1,179 @@
+"""Historical value and the customer pyramid (客户金字塔 / 负价值客户), by gross profit to date.
+
+Historical value is a customer's gross profit to date, net of refunds. The pyramid ranks the
+book by it and cuts by *cumulative* share of the whole book (all customers, including those
+who never ordered), by default top 1 % / next 4 % / next 15 % / the rest:
+
+- the first ``ceil(top * n)`` positions are **top**, up to ``ceil(large * n)`` **large**, up to
+  ``ceil(medium * n)`` **medium** (``ceil`` so that even a small book has a top customer);
+- those three layers need a strictly positive profit; everyone else with profit >= 0 is
+  **small**; any customer whose profit is negative is **negative** whatever the rank;
+- customers with equal profit are never split: a tie group takes the layer of its best
+  position.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from keyaccount.errors import ValidationError
+from keyaccount.models.ids import CustomerId
+from keyaccount.money import Money
+from keyaccount.value.facts import BookFacts
+
+
+class PyramidLayer(StrEnum):
+    TOP = "top"
+    LARGE = "large"
+    MEDIUM = "medium"
+    SMALL = "small"
+    NEGATIVE = "negative"
+
+
+LAYER_LABELS_ZH: dict[PyramidLayer, str] = {
+    PyramidLayer.TOP: "顶层客户",
+    PyramidLayer.LARGE: "大客户",
+    PyramidLayer.MEDIUM: "中等客户",
+    PyramidLayer.SMALL: "小客户",
+    PyramidLayer.NEGATIVE: "负价值客户",
+}
+
+LAYER_STRATEGY: dict[PyramidLayer, str] = {
+    PyramidLayer.TOP: (
+        "Invest: dedicated account team, executive sponsor, joint planning; protect first."
+    ),
+    PyramidLayer.LARGE: "Grow share of wallet: cross-sell, regular business reviews.",
+    PyramidLayer.MEDIUM: "Nurture potential: find the customers who can move up a layer.",
+    PyramidLayer.SMALL: "Serve efficiently: standard offers and low-cost channels.",
+    PyramidLayer.NEGATIVE: (
+        "Engage to restore profit: review pricing, terms and cost to serve, or exit."
+    ),
+}
+
+LAYER_STRATEGY_ZH: dict[PyramidLayer, str] = {
+    PyramidLayer.TOP: "重点投入：专属团队、高层对接、联合规划，优先保护。",
+    PyramidLayer.LARGE: "提升钱包份额：交叉销售、定期业务回顾。",
+    PyramidLayer.MEDIUM: "培育潜力：找出可升级的客户。",
+    PyramidLayer.SMALL: "高效服务：标准化方案与低成本渠道。",
+    PyramidLayer.NEGATIVE: "积极沟通扭亏：检讨价格、账期与服务成本，必要时退出。",
+}
+
+
+def _share(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValidationError(f"PyramidCuts.{name}", value, "must be a share in (0, 1]")
+    return float(value)
+
+
+def _top(value: Any) -> float:
+    return _share("top", value)
+
+
+def _large(value: Any) -> float:
+    return _share("large", value)
+
+
+def _medium(value: Any) -> float:
+    return _share("medium", value)
+
+
+@attrs.frozen
+class PyramidCuts:
+    """Cumulative shares of the book ending each layer (top ⊂ large ⊂ medium)."""
+
+    top: float = attrs.field(default=0.01, converter=_top)
+    large: float = attrs.field(default=0.05, converter=_large)
+    medium: float = attrs.field(default=0.20, converter=_medium)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.top <= self.large <= self.medium:
+            raise ValidationError(
+                "PyramidCuts.large",
+                (self.top, self.large, self.medium),
+                "need top <= large <= medium",
+            )
+
+
+@attrs.frozen
+class PyramidEntry:
+    customer_id: CustomerId
+    layer: PyramidLayer
+    rank: int
+    gross_profit: Money
+
+
+@attrs.frozen
+class LayerSummary:
+    layer: PyramidLayer
+    customers: int
+    gross_profit: Money
+    strategy: str
+    label_zh: str
+    strategy_zh: str
+
+
+@attrs.frozen
+class PyramidResult:
+    cuts: PyramidCuts
+    currency: str
+    entries: tuple[PyramidEntry, ...]
+    layers: tuple[LayerSummary, ...]
+
+    def by_id(self) -> dict[CustomerId, PyramidEntry]:
+        return {e.customer_id: e for e in self.entries}
+
+
+def historical_values(facts: BookFacts) -> dict[CustomerId, Money]:
+    """Gross profit to date (net of refunds) of every customer."""
+    return {f.customer_id: Money(f.gross_profit, f.currency) for f in facts.customers}
+
+
+def build_pyramid(facts: BookFacts, cuts: PyramidCuts | None = None) -> PyramidResult:
+    """Place every customer of the book in a layer; see the module doc for the cut rule."""
+    cuts = cuts or PyramidCuts()
+    n = len(facts.customers)
+    # Highest profit first; the id only fixes the order of equal profits (same layer anyway).
+    ranked = sorted(facts.customers, key=lambda f: (-f.gross_profit, f.customer_id))
+    limits = (
+        (math.ceil(cuts.top * n), PyramidLayer.TOP),
+        (math.ceil(cuts.large * n), PyramidLayer.LARGE),
+        (math.ceil(cuts.medium * n), PyramidLayer.MEDIUM),
+    )
+    entries: list[PyramidEntry] = []
+    previous_profit: Decimal | None = None
+    previous_layer = PyramidLayer.SMALL
+    for position, f in enumerate(ranked):
+        profit = f.gross_profit
+        if profit < 0:
+            layer = PyramidLayer.NEGATIVE
+        elif profit == previous_profit:
+            layer = previous_layer
+        elif profit == 0:
+            layer = PyramidLayer.SMALL
+        else:
+            layer = next((lay for limit, lay in limits if position < limit), PyramidLayer.SMALL)
+        entries.append(PyramidEntry(f.customer_id, layer, position + 1, Money(profit, f.currency)))
+        previous_profit, previous_layer = profit, layer
+    counts: Counter[PyramidLayer] = Counter()
+    totals: dict[PyramidLayer, Decimal] = dict.fromkeys(PyramidLayer, Decimal(0))
+    for e in entries:
+        counts[e.layer] += 1
+        totals[e.layer] += e.gross_profit.amount
+    layers = tuple(
+        LayerSummary(
+            layer=layer,
+            customers=counts[layer],
+            gross_profit=Money(totals[layer], facts.currency),
+            strategy=LAYER_STRATEGY[layer],
+            label_zh=LAYER_LABELS_ZH[layer],
+            strategy_zh=LAYER_STRATEGY_ZH[layer],
+        )
+        for layer in PyramidLayer
+    )
+    return PyramidResult(cuts=cuts, currency=facts.currency, entries=tuple(entries), layers=layers)

@@ -1,0 +1,116 @@
+"""RFM scores (最近一次消费 / 消费频率 / 消费金额): recency, frequency and monetary value.
+
+Over the facts of a book at ``as_of``:
+
+- **R**ecency: whole days from the last order to ``as_of`` (UTC calendar days; fewer is better).
+- **F**requency: orders in the window ``[as_of - window_days, as_of]`` (refunds excluded).
+- **M**onetary: net revenue in the window (refunds netted), in the reporting currency.
+
+Each is scored 1–5 (quintiles; ``bins`` is configurable) by *mid-rank*: with ``n`` scored
+customers, ``below`` of them strictly worse and ``tied`` equal (the customer included),
+
+    score = 1 + floor(bins * (below + tied / 2) / n)
+
+so customers with equal values always get the same score, the score does not depend on the
+order of the input, ``n`` distinct values split into equal groups, and a book where everyone
+is equal scores everyone in the middle (3 of 5) rather than pretending they are all worst.
+Customers who never ordered are not scored (``RfmResult.unscored``): they have no recency.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from keyaccount.errors import ValidationError
+from keyaccount.models.ids import CustomerId
+from keyaccount.money import Money
+from keyaccount.value.facts import BookFacts, CustomerFacts
+
+
+@attrs.frozen
+class RfmScore:
+    """One customer's raw R, F, M and their 1..bins scores; ``code`` reads like ``"545"``."""
+
+    customer_id: CustomerId
+    recency_days: int
+    frequency: int
+    monetary: Money
+    r: int
+    f: int
+    m: int
+
+    @property
+    def code(self) -> str:
+        return f"{self.r}{self.f}{self.m}"
+
+    @property
+    def total(self) -> int:
+        return self.r + self.f + self.m
+
+
+@attrs.frozen
+class RfmResult:
+    as_of: datetime
+    window_days: int
+    bins: int
+    scores: tuple[RfmScore, ...]
+    unscored: tuple[CustomerId, ...]
+
+    def by_id(self) -> dict[CustomerId, RfmScore]:
+        return {s.customer_id: s for s in self.scores}
+
+
+def mid_rank_scores(values: Sequence[float | int | Decimal], bins: int) -> list[int]:
+    """Score each value 1..bins by mid-rank (higher value → higher score); see module doc."""
+    n = len(values)
+    ordered = sorted(values)
+    out = []
+    for value in values:
+        below = bisect_left(ordered, value)
+        tied = bisect_right(ordered, value) - below
+        # Integer arithmetic so a value exactly on a boundary is not nudged by rounding.
+        out.append(1 + (bins * (2 * below + tied)) // (2 * n))
+    return out
+
+
+def score_rfm(facts: BookFacts, *, bins: int = 5) -> RfmResult:
+    """RFM scores of every customer with at least one order, at ``facts.as_of``."""
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 10:
+        raise ValidationError("bins", bins, "must be a whole number from 2 to 10")
+    as_of_day = facts.as_of.date()
+    scored: list[CustomerFacts] = []
+    unscored: list[CustomerId] = []
+    for f in facts.customers:
+        if f.last_order_on is None:
+            unscored.append(f.customer_id)
+        else:
+            scored.append(f)
+    recency = [(as_of_day - f.last_order_on).days for f in scored if f.last_order_on is not None]
+    # Fewer days since the last order is better, so recency is ranked on its negation.
+    r_scores = mid_rank_scores([-d for d in recency], bins)
+    f_scores = mid_rank_scores([f.window_orders for f in scored], bins)
+    m_scores = mid_rank_scores([f.window_revenue for f in scored], bins)
+    scores = tuple(
+        RfmScore(
+            customer_id=f.customer_id,
+            recency_days=days,
+            frequency=f.window_orders,
+            monetary=Money(f.window_revenue, f.currency),
+            r=r,
+            f=fs,
+            m=m,
+        )
+        for f, days, r, fs, m in zip(scored, recency, r_scores, f_scores, m_scores, strict=True)
+    )
+    return RfmResult(
+        as_of=facts.as_of,
+        window_days=facts.window_days,
+        bins=bins,
+        scores=scores,
+        unscored=tuple(unscored),
+    )
