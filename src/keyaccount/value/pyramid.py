@@ -134,6 +134,11 @@ def historical_values(facts: BookFacts) -> dict[CustomerId, Money]:
     return {f.customer_id: Money(f.gross_profit, f.currency) for f in facts.customers}
 
 
+def _positions(share: float, n: int) -> int:
+    # Through the share's decimal text so 7 % of 100 is 7 positions, not ceil(7.000000000000001).
+    return math.ceil(Decimal(repr(share)) * n)
+
+
 def build_pyramid(facts: BookFacts, cuts: PyramidCuts | None = None) -> PyramidResult:
     """Place every customer of the book in a layer; see the module doc for the cut rule."""
     cuts = cuts or PyramidCuts()
@@ -141,9 +146,9 @@ def build_pyramid(facts: BookFacts, cuts: PyramidCuts | None = None) -> PyramidR
     # Highest profit first; the id only fixes the order of equal profits (same layer anyway).
     ranked = sorted(facts.customers, key=lambda f: (-f.gross_profit, f.customer_id))
     limits = (
-        (math.ceil(cuts.top * n), PyramidLayer.TOP),
-        (math.ceil(cuts.large * n), PyramidLayer.LARGE),
-        (math.ceil(cuts.medium * n), PyramidLayer.MEDIUM),
+        (_positions(cuts.top, n), PyramidLayer.TOP),
+        (_positions(cuts.large, n), PyramidLayer.LARGE),
+        (_positions(cuts.medium, n), PyramidLayer.MEDIUM),
     )
     entries: list[PyramidEntry] = []
     previous_profit: Decimal | None = None
