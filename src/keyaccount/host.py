@@ -19,7 +19,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
@@ -30,6 +30,10 @@ from keyaccount.errors import DuplicateRegistration, PluginError, UnknownStoreUR
 from keyaccount.events import DomainEvent
 from keyaccount.schema import SchemaRegistry
 from keyaccount.storage import Store, StoreURL
+
+if TYPE_CHECKING:
+    from keyaccount.lifecycle.signals import ChurnSignal
+    from keyaccount.tiering.criteria import Criterion
 
 log = logging.getLogger("keyaccount.plugins")
 
@@ -44,6 +48,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "keyaccount.plugins.memory",
     "keyaccount.plugins.csv_store",
     "keyaccount.plugins.sqlite_store",
+    "keyaccount.plugins.intelligence_records",
 )
 
 StoreFactory = Callable[[StoreURL, SchemaRegistry], Store]
@@ -108,6 +113,8 @@ class PluginHost:
         self._schemas = SchemaRegistry()
         self._backends: dict[str, Registration] = {}
         self._providers: dict[str, Registration] = {}
+        self._criteria: dict[str, Registration] = {}
+        self._signals: dict[str, Registration] = {}
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -173,6 +180,8 @@ class PluginHost:
         self._registers.pop(name, None)
         self._backends = {k: r for k, r in self._backends.items() if r.plugin != name}
         self._providers = {k: r for k, r in self._providers.items() if r.plugin != name}
+        self._criteria = {k: r for k, r in self._criteria.items() if r.plugin != name}
+        self._signals = {k: r for k, r in self._signals.items() if r.plugin != name}
 
     def _impls_of(self, plugin_name: str, hook_name: str) -> list[pluggy.HookImpl]:
         caller = getattr(self.pm.hook, hook_name)
@@ -191,6 +200,17 @@ class PluginHost:
 
             return register
 
+        def add_named(table: dict[str, Registration], what: str) -> Callable[[Any], None]:
+            # Criteria and signals carry their own name; register(obj) files them under it.
+            def register(obj: Any) -> None:
+                name = obj.name
+                if name in table:
+                    raise DuplicateRegistration(what, name, table[name].plugin, plugin_name)
+                table[name] = Registration(name, obj, plugin_name, getattr(obj, "label", ""))
+                registers.append(f"{what} {name}")
+
+            return register
+
         schema_register = self._schemas.registrar(plugin_name)
 
         def register_record(cls: type[Any], *, kind: str, **kw: Any) -> None:
@@ -201,6 +221,8 @@ class PluginHost:
             "register_record_types": register_record,
             "register_storage_backends": add(self._backends, "storage"),
             "register_crm_providers": add(self._providers, "crm"),
+            "register_tier_criteria": add_named(self._criteria, "tier-criterion"),
+            "register_churn_signals": add_named(self._signals, "churn-signal"),
         }
         for hook_name, register in calls.items():
             for impl in self._impls_of(plugin_name, hook_name):
@@ -228,6 +250,16 @@ class PluginHost:
     def crm_providers(self) -> dict[str, Registration]:
         self.load()
         return dict(self._providers)
+
+    def tier_criteria(self) -> dict[str, Criterion]:
+        """Tiering criteria plugins registered through ``register_tier_criteria``, by name."""
+        self.load()
+        return {name: reg.factory for name, reg in self._criteria.items()}
+
+    def churn_signals(self) -> dict[str, ChurnSignal]:
+        """Churn signals plugins registered through ``register_churn_signals``, by name."""
+        self.load()
+        return {name: reg.factory for name, reg in self._signals.items()}
 
     def open_store(self, url: str | None = None) -> Store:
         """Open the store at ``url`` (default: ``$KEYACCOUNT_STORE`` or ``sqlite:///keyaccount.db``)."""

@@ -1,0 +1,224 @@
+"""Lifecycle stages (生命周期) derived from a customer's orders, replayed in time order.
+
+Rules (``LifecycleRules``, defaults in brackets):
+
+* ``prospect`` (潜在客户) from ``created_at`` until the first order.
+* ``first_purchase`` (初次购买) at the first order; ``repeat`` (重复购买) at the second.
+* ``loyal`` (忠诚) once the customer has ``loyal_min_orders`` orders [6] and the first was
+  ``loyal_min_tenure_days`` [365] ago or more, checked at each order.
+* Silence limits from the customer's own rhythm: with ``m`` the median gap between its
+  orders so far (no look-ahead), ``at_risk`` after ``clamp(at_risk_factor × m,
+  at_risk_min_days, at_risk_max_days)`` days without an order [2 × m, 90..365] and
+  ``churned`` (流失) after ``clamp(churn_factor × m, churn_min_days, churn_max_days)``
+  [4 × m, 180..730]. With fewer than two orders the minimums apply.
+* An order while ``at_risk`` returns the customer to ``repeat``/``loyal``; an order after
+  ``churned`` makes it ``won_back`` (挽回), which holds until ``won_back_orders`` [3] orders
+  since the return, then ``repeat``/``loyal`` again.
+* Interactions and other signals count through the churn health score: an active customer
+  (first purchase, repeat, loyal, won back) whose health at ``as_of`` is below
+  ``at_risk_health_below`` [40] moves to ``at_risk`` at ``as_of``, naming the signals.
+
+Only orders on or before ``as_of`` count (refunds do not change the stage), so a replay for
+a fixed date is reproducible. Gaps are measured in exact elapsed time, so leap days count.
+"""
+
+from __future__ import annotations
+
+import bisect
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from keyaccount import validation as v
+from keyaccount.activity import CustomerActivity
+from keyaccount.errors import ValidationError
+from keyaccount.lifecycle.churn import HealthAssessment
+from keyaccount.models import TransactionKind
+from keyaccount.models.enums import coerce
+
+
+class Stage(StrEnum):
+    PROSPECT = "prospect"
+    FIRST_PURCHASE = "first_purchase"
+    REPEAT = "repeat"
+    LOYAL = "loyal"
+    AT_RISK = "at_risk"
+    CHURNED = "churned"
+    WON_BACK = "won_back"
+
+
+def to_stage(value: Any) -> Any:
+    return coerce(Stage, value)
+
+
+STAGE_LABELS: dict[Stage, str] = {
+    Stage.PROSPECT: "潜在客户 prospect",
+    Stage.FIRST_PURCHASE: "初次购买 first purchase",
+    Stage.REPEAT: "重复购买 repeat",
+    Stage.LOYAL: "忠诚 loyal",
+    Stage.AT_RISK: "流失预警 at risk",
+    Stage.CHURNED: "流失 churned",
+    Stage.WON_BACK: "挽回 won back",
+}
+
+ACTIVE_STAGES = frozenset({Stage.FIRST_PURCHASE, Stage.REPEAT, Stage.LOYAL, Stage.WON_BACK})
+
+
+def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValidationError(v.field_name(instance, attribute), value, "must be > 0")
+
+
+@attrs.frozen
+class LifecycleRules:
+    at_risk_factor: float = attrs.field(default=2.0, validator=_positive)
+    at_risk_min_days: float = attrs.field(default=90.0, validator=_positive)
+    at_risk_max_days: float = attrs.field(default=365.0, validator=_positive)
+    churn_factor: float = attrs.field(default=4.0, validator=_positive)
+    churn_min_days: float = attrs.field(default=180.0, validator=_positive)
+    churn_max_days: float = attrs.field(default=730.0, validator=_positive)
+    loyal_min_orders: int = attrs.field(default=6, validator=v.int_between(2, None))
+    loyal_min_tenure_days: int = attrs.field(default=365, validator=v.int_between(0, None))
+    won_back_orders: int = attrs.field(default=3, validator=v.int_between(1, None))
+    at_risk_health_below: float = 40.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.at_risk_max_days < self.at_risk_min_days:
+            raise ValidationError(
+                "LifecycleRules.at_risk_max_days", self.at_risk_max_days, "is below the minimum"
+            )
+        if self.churn_max_days < self.churn_min_days:
+            raise ValidationError(
+                "LifecycleRules.churn_max_days", self.churn_max_days, "is below the minimum"
+            )
+        if self.churn_min_days <= self.at_risk_min_days:
+            raise ValidationError(
+                "LifecycleRules.churn_min_days",
+                self.churn_min_days,
+                "must exceed at_risk_min_days",
+            )
+
+    def limits(self, gaps: list[float]) -> tuple[float, float]:
+        """(at-risk days, churn days) given the sorted gaps between orders so far."""
+        if gaps:
+            n = len(gaps)
+            mid = n // 2
+            median = gaps[mid] if n % 2 else (gaps[mid - 1] + gaps[mid]) / 2
+        else:
+            median = 0.0
+        at_risk = min(
+            max(self.at_risk_factor * median, self.at_risk_min_days), self.at_risk_max_days
+        )
+        churn = min(max(self.churn_factor * median, self.churn_min_days), self.churn_max_days)
+        return at_risk, max(churn, at_risk + 1.0)
+
+
+@attrs.frozen
+class StageChange:
+    from_stage: Stage | None
+    to_stage: Stage
+    at: datetime
+    reason: str
+
+
+def derive_stages(
+    activity: CustomerActivity,
+    rules: LifecycleRules,
+    as_of: datetime,
+    health: HealthAssessment | None = None,
+) -> tuple[StageChange, ...]:
+    """Every stage change of one customer up to ``as_of``, oldest first; pure."""
+    as_of = v.to_utc(as_of)
+    changes: list[StageChange] = []
+    stage: Stage | None = None
+
+    def move(to: Stage, at: datetime, reason: str) -> None:
+        nonlocal stage
+        if to is not stage:
+            changes.append(StageChange(stage, to, at, reason))
+            stage = to
+
+    # Imported books may hold orders older than the customer record itself.
+    first_order = next(
+        (t.occurred_at for t in activity.transactions if t.kind is TransactionKind.ORDER), None
+    )
+    created = activity.customer.created_at
+    if first_order is not None and first_order < created:
+        created = first_order
+    move(Stage.PROSPECT, created, "customer created")
+    gaps: list[float] = []
+    count = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    since_return = 0
+
+    def progress(at: datetime, why: str) -> None:
+        assert first is not None
+        if count == 1:
+            move(Stage.FIRST_PURCHASE, at, why)
+        elif count >= rules.loyal_min_orders and (at - first).days >= rules.loyal_min_tenure_days:
+            move(Stage.LOYAL, at, f"{why}; {count} orders over {(at - first).days} days")
+        else:
+            move(Stage.REPEAT, at, why)
+
+    def silence(until: datetime) -> bool:
+        """Apply at-risk/churn for the silence since ``last``; True if it reached churn."""
+        assert last is not None
+        gap = (until - last).total_seconds() / 86400
+        at_risk, churn = rules.limits(gaps)
+        if gap > at_risk:
+            move(
+                Stage.AT_RISK,
+                last + timedelta(days=at_risk),
+                f"no order for {at_risk:.0f} days since {last:%Y-%m-%d}",
+            )
+        if gap > churn:
+            move(
+                Stage.CHURNED,
+                last + timedelta(days=churn),
+                f"no order for {churn:.0f} days since {last:%Y-%m-%d}",
+            )
+            return True
+        return False
+
+    for t in activity.transactions:
+        if t.occurred_at > as_of:
+            break
+        if t.kind is not TransactionKind.ORDER:
+            continue
+        at = t.occurred_at
+        returned = False
+        resumed = False
+        if last is not None:
+            returned = silence(at)
+            resumed = stage is Stage.AT_RISK
+            bisect.insort(gaps, (at - last).total_seconds() / 86400)
+        count += 1
+        if first is None:
+            first = at
+        if returned:
+            since_return = 1
+            gap_days = (at - last).days if last is not None else 0
+            move(Stage.WON_BACK, at, f"ordered again after {gap_days} days (was churned)")
+        elif stage is Stage.WON_BACK:
+            since_return += 1
+            if since_return >= rules.won_back_orders:
+                progress(at, f"{since_return} orders since winning back")
+        elif resumed:
+            gap_days = (at - last).days if last is not None else 0
+            progress(at, f"ordered again after {gap_days} days")
+        else:
+            progress(at, "first order" if count == 1 else f"order #{count}")
+        last = at
+    if last is not None:
+        silence(as_of)
+    if health is not None and stage in ACTIVE_STAGES and health.health < rules.at_risk_health_below:
+        names = ", ".join(health.signal_names()) or "no signal"
+        move(
+            Stage.AT_RISK,
+            as_of,
+            f"health {health.health:.0f} < {rules.at_risk_health_below:g}: {names}",
+        )
+    return tuple(changes)

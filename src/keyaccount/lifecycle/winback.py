@@ -1,0 +1,97 @@
+"""Win-back list (挽回 / 服务补救): churned customers worth winning back, by value.
+
+Value is what the customer brought in the ``window_days`` (default 730) up to its last
+order: net gross profit first (ties: net revenue, then id). Customers whose profit in that
+window is not above ``min_profit`` (default 0) are not worth a win-back campaign and are
+left out. The suggested action is a care plan for customers whose last tier has a dedicated
+manager, a win-back offer for the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import attrs
+
+from keyaccount.activity import Book, add_to_totals, convert_totals
+from keyaccount.fx import ExchangeRates
+from keyaccount.lifecycle.signals import ACTION_LABELS, Action
+from keyaccount.lifecycle.stages import Stage
+from keyaccount.models import CustomerId, TransactionKind, UserId
+from keyaccount.money import Money
+from keyaccount.tiering.policy import PolicyBook, default_policy_book
+
+
+@attrs.frozen
+class WinBackCandidate:
+    customer_id: CustomerId
+    name: str
+    owner_id: UserId | None
+    tier: str | None
+    churned_since: datetime
+    last_order_at: datetime
+    orders: int
+    revenue: Money
+    gross_profit: Money
+    action: str
+    action_label: str
+
+
+def win_back_list(
+    book: Book,
+    stages: Mapping[CustomerId, tuple[Stage, datetime]],
+    *,
+    rates: ExchangeRates,
+    window_days: int = 730,
+    min_profit: Decimal = Decimal(0),
+    policies: PolicyBook | None = None,
+    limit: int | None = None,
+) -> list[WinBackCandidate]:
+    """Rank churned customers by the value they brought; ``stages`` maps id → (stage, since)."""
+    policies = policies or default_policy_book()
+    out: list[WinBackCandidate] = []
+    for cid, (stage, since) in stages.items():
+        if stage is not Stage.CHURNED or cid not in book:
+            continue
+        activity = book[cid]
+        orders = [t for t in activity.transactions if t.kind is TransactionKind.ORDER]
+        if not orders:
+            continue
+        last = orders[-1].occurred_at
+        start = last - timedelta(days=window_days)
+        revenue: dict[str, Decimal] = {}
+        profit: dict[str, Decimal] = {}
+        count = 0
+        for t in activity.transactions:
+            if start < t.occurred_at <= last:
+                add_to_totals(revenue, t.amount)
+                add_to_totals(profit, t.gross_profit)
+                count += t.kind is TransactionKind.ORDER
+        gp = convert_totals(profit, rates)
+        if gp <= min_profit:
+            continue
+        customer = activity.customer
+        code = (
+            Action.CARE_PLAN
+            if policies.for_tier(customer.tier).dedicated_manager
+            else Action.WIN_BACK
+        )
+        out.append(
+            WinBackCandidate(
+                cid,
+                customer.name,
+                customer.owner_id,
+                customer.tier,
+                since,
+                last,
+                count,
+                Money(convert_totals(revenue, rates), rates.base),
+                Money(gp, rates.base),
+                code,
+                ACTION_LABELS[code],
+            )
+        )
+    out.sort(key=lambda c: (-c.gross_profit.amount, -c.revenue.amount, c.customer_id))
+    return out if limit is None else out[:limit]

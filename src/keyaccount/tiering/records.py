@@ -1,0 +1,97 @@
+"""Stored tiering records: assignment history, runs, manual overrides and potential ratings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from keyaccount import validation as v
+from keyaccount.errors import ValidationError
+from keyaccount.models import CustomerId
+
+
+def _explanation(value: Any) -> tuple[dict[str, Any], ...]:
+    # Stored as JSON, read back as a list of dicts: normalise to a tuple so a record read
+    # from any backend equals the one written.
+    if isinstance(value, list | tuple) and all(isinstance(x, dict) for x in value):
+        return tuple(dict(x) for x in value)
+    raise ValidationError("TierAssignment.explanation", value, "must be a list of dicts")
+
+
+@attrs.frozen
+class TierRun:
+    """One tiering run over the book; assignments point at it."""
+
+    id: str = attrs.field(validator=v.record_id)
+    ran_at: datetime = attrs.field(converter=v.to_utc, validator=v.utc_datetime)
+    as_of: datetime = attrs.field(converter=v.to_utc, validator=v.utc_datetime)
+    tier_set: str = attrs.field(validator=v.non_empty_text)
+    rule: str = attrs.field(validator=v.non_empty_text)
+    customers: int = attrs.field(validator=v.int_between(0, None))
+    changed: int = attrs.field(validator=v.int_between(0, None))
+
+
+@attrs.frozen
+class TierAssignment:
+    """One customer's tier from one run, with the explanation of how it was reached.
+
+    ``base_tier`` is what the score alone gives, ``computed_tier`` the tier after hysteresis
+    and ``tier`` the final one (differs from ``computed_tier`` only under an override).
+    ``explanation`` holds per criterion: criterion, label, raw, score, weight, contribution.
+    """
+
+    id: str = attrs.field(validator=v.record_id)
+    run_id: str = attrs.field(validator=v.record_id)
+    customer_id: CustomerId = attrs.field(validator=v.record_id)
+    assigned_at: datetime = attrs.field(converter=v.to_utc, validator=v.utc_datetime)
+    tier: str = attrs.field(validator=v.non_empty_text)
+    computed_tier: str = attrs.field(validator=v.non_empty_text)
+    base_tier: str = attrs.field(validator=v.non_empty_text)
+    score: Decimal = attrs.field()
+    tier_set: str = attrs.field(validator=v.non_empty_text)
+    reason: str = attrs.field(validator=v.non_empty_text)
+    explanation: tuple[dict[str, Any], ...] = attrs.field(converter=_explanation, hash=False)
+    previous_tier: str | None = attrs.field(default=None, validator=v.optional_text)
+    override_id: str | None = attrs.field(default=None, validator=v.optional_id)
+
+    @score.validator
+    def _check_score(self, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+        if not isinstance(value, Decimal) or not Decimal(0) <= value <= Decimal(100):
+            raise ValidationError("TierAssignment.score", value, "must be a Decimal 0–100")
+
+
+@attrs.frozen
+class TierOverride:
+    """A manual tier (人工调整) with its reason and author, effective ``[created_at, expires_at)``."""
+
+    id: str = attrs.field(validator=v.record_id)
+    customer_id: CustomerId = attrs.field(validator=v.record_id)
+    tier: str = attrs.field(validator=v.non_empty_text)
+    reason: str = attrs.field(validator=v.non_empty_text)
+    author: str = attrs.field(validator=v.non_empty_text)
+    created_at: datetime = attrs.field(converter=v.to_utc, validator=v.utc_datetime)
+    expires_at: datetime = attrs.field(converter=v.to_utc, validator=v.utc_datetime)
+
+    def __attrs_post_init__(self) -> None:
+        if self.expires_at <= self.created_at:
+            raise ValidationError(
+                "TierOverride.expires_at", self.expires_at, "must be after created_at"
+            )
+
+    def active_at(self, when: datetime) -> bool:
+        return self.created_at <= when < self.expires_at
+
+
+@attrs.frozen
+class PotentialRating:
+    """A manual potential rating (客户潜力) 1–5: industry position, growth prospects."""
+
+    id: str = attrs.field(validator=v.record_id)
+    customer_id: CustomerId = attrs.field(validator=v.record_id)
+    rating: int = attrs.field(validator=v.int_between(1, 5))
+    rated_by: str = attrs.field(validator=v.non_empty_text)
+    rated_at: datetime = attrs.field(converter=v.to_utc, validator=v.utc_datetime)
+    note: str | None = attrs.field(default=None, validator=v.optional_text)

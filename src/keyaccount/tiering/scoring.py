@@ -1,0 +1,161 @@
+"""The weighted scoring model: every customer's 0–100 score with its explanation.
+
+``score = Σ weightᵢ × scoreᵢ / Σ weightᵢ`` over the criteria; the explanation keeps, for
+each criterion, the raw value, its 0–100 score, the weight as a share of the total
+(``weightᵢ / Σ weight``) and the contribution (``share × score``), so contributions add up
+to the score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from keyaccount.activity import Book
+from keyaccount.errors import DuplicateRegistration, ValidationError
+from keyaccount.fx import ExchangeRates
+from keyaccount.models import CustomerId
+from keyaccount.tiering.criteria import BUILT_IN_CRITERIA, Criterion, ScoringContext
+
+if TYPE_CHECKING:
+    from keyaccount.host import PluginHost
+
+
+@attrs.frozen
+class CriterionScore:
+    name: str
+    label: str
+    raw: float | None
+    score: float
+    weight: float
+    contribution: float
+    method: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "criterion": self.name,
+            "label": self.label,
+            "raw": None if self.raw is None else round(self.raw, 4),
+            "score": round(self.score, 4),
+            "weight": round(self.weight, 6),
+            "contribution": round(self.contribution, 4),
+            "method": self.method,
+        }
+
+
+@attrs.frozen
+class CustomerScore:
+    customer_id: CustomerId
+    score: float
+    criteria: tuple[CriterionScore, ...]
+
+    def criterion(self, name: str) -> CriterionScore:
+        for c in self.criteria:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _check_criteria(value: Any) -> tuple[Criterion, ...]:
+    criteria = tuple(value)
+    names = [c.name for c in criteria]
+    if not criteria:
+        raise ValidationError("ScoringModel.criteria", criteria, "needs at least one criterion")
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ValidationError("ScoringModel.criteria", sorted(dup), "has duplicate names")
+    return criteria
+
+
+@attrs.frozen
+class ScoringModel:
+    """Criteria and their weights (any non-negative numbers; only ratios matter)."""
+
+    criteria: tuple[Criterion, ...] = attrs.field(converter=_check_criteria)
+    weights: Mapping[str, float] = attrs.field(hash=False)
+    window_days: int = 365
+
+    def __attrs_post_init__(self) -> None:
+        names = {c.name for c in self.criteria}
+        for name, w in self.weights.items():
+            if name not in names:
+                raise ValidationError("ScoringModel.weights", name, "is not a criterion")
+            if isinstance(w, bool) or not isinstance(w, int | float) or w < 0 or w != w:
+                raise ValidationError(f"ScoringModel.weights[{name}]", w, "must be >= 0")
+        if sum(self.weights.get(n, 0.0) for n in names) <= 0:
+            raise ValidationError("ScoringModel.weights", dict(self.weights), "must not all be 0")
+
+    @classmethod
+    def default(
+        cls,
+        weights: Mapping[str, float] | None = None,
+        *,
+        extra: Iterable[Criterion] = (),
+        window_days: int = 365,
+    ) -> ScoringModel:
+        """Built-in criteria plus ``extra``; unspecified weights take each criterion's default."""
+        criteria = (*BUILT_IN_CRITERIA, *extra)
+        taken = {c.name for c in BUILT_IN_CRITERIA}
+        for c in extra:
+            if c.name in taken:
+                raise DuplicateRegistration("tier criterion", c.name, "built-in", "extra")
+            taken.add(c.name)
+        merged = {c.name: c.default_weight for c in criteria}
+        merged.update(weights or {})
+        return cls(criteria, merged, window_days)
+
+    @classmethod
+    def from_host(
+        cls, host: PluginHost, weights: Mapping[str, float] | None = None, *, window_days: int = 365
+    ) -> ScoringModel:
+        """Built-in criteria plus every criterion plugins registered through the hook."""
+        return cls.default(weights, extra=host.tier_criteria().values(), window_days=window_days)
+
+    def weight_shares(self) -> dict[str, float]:
+        total = sum(self.weights.get(c.name, 0.0) for c in self.criteria)
+        return {c.name: self.weights.get(c.name, 0.0) / total for c in self.criteria}
+
+    def score(
+        self,
+        book: Book,
+        *,
+        as_of: datetime,
+        rates: ExchangeRates,
+        potential: Mapping[CustomerId, int] | None = None,
+    ) -> dict[CustomerId, CustomerScore]:
+        """Score every customer in ``book``; pure (reads nothing but its arguments)."""
+        ctx = ScoringContext(as_of, rates, self.window_days, potential or {})
+        shares = self.weight_shares()
+        per_criterion: list[tuple[Criterion, dict[CustomerId, float | None], dict[Any, float]]] = []
+        for criterion in self.criteria:
+            raw: dict[CustomerId, float | None] = {
+                cid: criterion.measure(act, ctx) for cid, act in book.items()
+            }
+            present = {cid: x for cid, x in raw.items() if x is not None}
+            per_criterion.append((criterion, raw, criterion.normaliser.scores(present)))
+        out: dict[CustomerId, CustomerScore] = {}
+        for cid in book:
+            parts: list[CriterionScore] = []
+            total = 0.0
+            for criterion, raw, scores in per_criterion:
+                value = raw[cid]
+                s = criterion.missing_score if value is None else scores[cid]
+                share = shares[criterion.name]
+                contribution = share * s
+                total += contribution
+                parts.append(
+                    CriterionScore(
+                        criterion.name,
+                        criterion.label,
+                        value,
+                        s,
+                        share,
+                        contribution,
+                        criterion.normaliser.method,
+                    )
+                )
+            out[cid] = CustomerScore(cid, total, tuple(parts))
+        return out
