@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from keyaccount import __version__
 from keyaccount.errors import KeyaccountError
 
-COMMAND_MODULES: tuple[str, ...] = ("keyaccount.cli.plugins_cmd",)
+COMMAND_MODULES: tuple[str, ...] = ("keyaccount.cli.plugins_cmd", "keyaccount.cli.review_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -187,7 +187,7 @@ def _tiers(
     total = sum(section.counts.values())
     rows = [
         (
-            section.tier_set.display_name(code) if lang == "zh" else code,
+            _tier_name(section.tier_set.display_name(code), code, lang),
             f"{n:,}",
             pct(n / total if total else None),
         )
@@ -218,6 +218,13 @@ def _tiers(
     )
     if more:
         add(more)
+
+
+def _tier_name(display: str, code: str, lang: str) -> str:
+    if lang == "zh":
+        return split_label(display, "zh")
+    english = split_label(display, "en")
+    return code if english == display else f"{code} ({english})"
 
 
 def _lifecycle(result: ReviewResult, max_rows: int, lang: str, add: Callable[[str], None]) -> None:

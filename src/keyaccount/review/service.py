@@ -112,6 +112,8 @@ def run_review(
     notes: list[str] = []
 
     book: Book = load_activity(store, include_archived=include_archived)
+    if not book:
+        notes.append("the store holds no active customers; every section is empty")
 
     tiering = _tiering(store, clock, sink, rates, book, config)
     tiers = {cid: d.tier for cid, d in tiering.result.decisions.items()}
@@ -149,7 +151,7 @@ def run_review(
         value=value,
         credit=credit,
         kpis=kpis,
-        events=dict(sink.counts),
+        events={} if config.dry_run else dict(sink.counts),
         notes=tuple(notes),
         dry_run=config.dry_run,
     )
