@@ -365,3 +365,11 @@ def test_credit_review_loads_store_and_emits_events(
     assert first.data["response"] == "suspend_shipments"
     assert first.occurred_at == clock.now()
     assert events.events[1].data["response"] == "legal_review"
+
+
+def test_near_limit_fires_at_exactly_the_ratio() -> None:
+    owed = [rec("r1", "900", date(2026, 6, 1), date(2026, 7, 1))]
+    report = assess_credit({C1: owed}, {C1: profile("1000")}, on=ON, rates=CNY)
+    assert [a.code for a in report.alerts] == ["near_limit"]
+    below = [rec("r1", "899.99", date(2026, 6, 1), date(2026, 7, 1))]
+    assert assess_credit({C1: below}, {C1: profile("1000")}, on=ON, rates=CNY).alerts == ()

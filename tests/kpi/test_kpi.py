@@ -243,3 +243,18 @@ def test_leap_day_period_boundaries() -> None:
     assert facts.revenue_cur == 10  # Feb 29 is inside February 2024
     assert facts.revenue_prev == 10  # Jan 31 is inside the 29 days before
     assert facts.retained == 1
+
+
+def test_facts_add_field_by_field() -> None:
+    from decimal import Decimal
+
+    from keyaccount.kpi import sum_facts
+
+    a = KpiFacts(customers=1, retained=1, revenue_cur=Decimal("2.5"), promoters=2)
+    b = KpiFacts(customers=2, revenue_cur=Decimal("1"), detractors=1)
+    total = a + b
+    assert total == KpiFacts(
+        customers=3, retained=1, revenue_cur=Decimal("3.5"), promoters=2, detractors=1
+    )
+    assert sum_facts([a, b, b]).customers == 5
+    assert sum_facts([]) == KpiFacts()

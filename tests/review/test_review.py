@@ -63,27 +63,30 @@ def test_accounts_are_ranked_by_window_revenue_with_every_analysis_side_by_side(
         "西部能源",
     ]
     hd = result.account("c_hd")
-    assert hd.revenue == cny(1_200_000)  # 12 monthly orders, all inside 365 days
-    assert hd.gross_profit == cny(360_000)
+    assert hd.revenue == Decimal(1_200_000)  # 12 monthly orders, all inside 365 days
+    assert hd.money("revenue") == cny(1_200_000)
+    assert hd.money("clv") is not None
+    assert result.account("c_xb").money("credit_limit") is None
+    assert hd.gross_profit == Decimal(360_000)
     assert hd.revenue_share == pytest.approx(1_200_000 / 1_580_000)
     assert hd.tier == "A"
-    assert hd.outstanding == cny(120_000)
-    assert hd.overdue == cny(0)
+    assert hd.outstanding == Decimal(120_000)
+    assert hd.overdue == Decimal(0)
     assert hd.worst_alert is None
     bf = result.account("c_bf")
-    assert bf.revenue == cny(280_000)  # 7 of its 12 orders fall in the window
+    assert bf.revenue == Decimal(280_000)  # 7 of its 12 orders fall in the window
     assert bf.worst_alert is Severity.CRITICAL
     assert bf.stage == "at_risk"
     # a refund cancelling the only order: no revenue and a negative profit
     nf = result.account("c_nf")
-    assert nf.revenue == cny(0)
-    assert nf.gross_profit == cny(-3_000)
+    assert nf.revenue == Decimal(0)
+    assert nf.gross_profit == Decimal(-3_000)
     assert nf.pyramid_layer == "negative"
     # only a receivable (due on a leap day), no orders
     xb = result.account("c_xb")
-    assert xb.revenue == cny(0)
+    assert xb.revenue == Decimal(0)
     assert xb.stage == "prospect"
-    assert xb.outstanding == cny(8_000)
+    assert xb.outstanding == Decimal(8_000)
     assert xb.max_days_overdue == 852
 
 
@@ -131,6 +134,8 @@ def test_events_in_order_and_only_on_change(book_store: Store) -> None:
     assert sink.names() == ["tier.changed"] * 5 + ["churn.warning"] + ["risk.alert"] * 4
     assert first.events == {"tier.changed": 5, "churn.warning": 1, "risk.alert": 4}
     assert {c.direction for c in first.tiering.changes} == {"new"}
+    # lifecycle judged 北方物流 under the tier just assigned, not the stored (empty) one
+    assert first.lifecycle.warnings[0].tier == "B"
     assert book_store.count(TierRun) == 1
     assert book_store.count(LifecycleState) == 5
     # the customers' stored tier was updated
@@ -148,6 +153,7 @@ def test_dry_run_writes_nothing_and_sends_nothing(book_store: Store) -> None:
     assert dry.events == {}
     assert book_store.count(TierRun) == 0
     assert book_store.count(LifecycleState) == 0
+    assert dry.lifecycle.warnings[0].tier == "B"
     real = review(book_store, RecordingSink())
     assert review_document(dry)["accounts"] == review_document(real)["accounts"]
 
@@ -234,6 +240,7 @@ def test_json_and_csv_outputs(book_store: Store, tmp_path: Path) -> None:
         rows = list(csv.DictReader(fh))
     assert [r["customer_id"] for r in rows] == ["c_hd", "c_bf", "c_zy", "c_nf", "c_xb"]
     assert Decimal(rows[0]["revenue"]) == 1_200_000
+    assert rows[0]["currency"] == "CNY"
     with (tmp_path / "csv" / "risk_alerts.csv").open(encoding="utf-8-sig", newline="") as fh:
         alerts = list(csv.DictReader(fh))
     assert alerts[0]["response"] == "legal_review"

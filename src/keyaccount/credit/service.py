@@ -19,6 +19,7 @@ from keyaccount.credit.ageing import (
     Ageing,
     AgeingAccumulator,
     AgeingBuckets,
+    AgeingLine,
     outstanding_on,
     to_base,
 )
@@ -36,15 +37,78 @@ _ZERO = Decimal(0)
 
 @attrs.frozen
 class CustomerCredit:
-    """One customer's credit position on the review date."""
+    """One customer's credit position on the review date, in the reporting ``currency``.
+
+    Figures are kept as Decimals and turned into ``Money`` and result objects on access, so a
+    book of 100k customers does not build a million ``Money`` values nobody reads.
+    """
 
     customer_id: CustomerId
-    ageing: Ageing
-    exposure: Exposure
-    dso: Dso
-    timeliness: Timeliness
+    currency: str
+    buckets: AgeingBuckets = attrs.field(repr=False)
+    bucket_counts: tuple[int, ...]
+    bucket_amounts: tuple[Decimal, ...]
+    outstanding_amount: Decimal
+    overdue_amount: Decimal
+    credit_limit_amount: Decimal | None
+    rating: str | None
+    credit_sales_amount: Decimal
+    dso_days: int
+    due_count: int
+    on_time_count: int
+    due_amount: Decimal
+    on_time_amount: Decimal
     max_days_overdue: int
     alerts: tuple[RiskAlert, ...]
+
+    @property
+    def ageing(self) -> Ageing:
+        return Ageing(
+            tuple(
+                AgeingLine(bucket, count, Money(amount, self.currency))
+                for bucket, count, amount in zip(
+                    self.buckets.buckets, self.bucket_counts, self.bucket_amounts, strict=True
+                )
+            )
+        )
+
+    @property
+    def exposure(self) -> Exposure:
+        return _exposure(
+            self.outstanding_amount,
+            self.overdue_amount,
+            self.credit_limit_amount,
+            self.rating,
+            self.currency,
+        )
+
+    @property
+    def dso(self) -> Dso:
+        return Dso(
+            Money(self.outstanding_amount, self.currency),
+            Money(self.credit_sales_amount, self.currency),
+            self.dso_days,
+        )
+
+    @property
+    def timeliness(self) -> Timeliness:
+        return Timeliness(
+            self.due_count,
+            self.on_time_count,
+            Money(self.due_amount, self.currency),
+            Money(self.on_time_amount, self.currency),
+        )
+
+
+def _exposure(
+    owed: Decimal, overdue: Decimal, limit: Decimal | None, rating: str | None, currency: str
+) -> Exposure:
+    return Exposure(
+        Money(owed, currency),
+        Money(overdue, currency),
+        Money(limit, currency) if limit is not None else None,
+        rating,
+    )
 
 
 @attrs.frozen
@@ -104,27 +168,42 @@ def _assess_one(
         if timely_start <= r.due_on < on:
             timely.add(r, rates)
     limit = None
+    rating = None
     if profile is not None:
-        limit = Money(
-            to_base(profile.credit_limit.amount, profile.credit_limit.currency, rates), rates.base
-        )
-    exp = Exposure(
-        Money(owed, rates.base),
-        Money(overdue, rates.base),
-        limit,
-        profile.rating if profile is not None else None,
-    )
-    alerts = evaluate_risk(customer_id, exp, worst, rules)
+        limit = to_base(profile.credit_limit.amount, profile.credit_limit.currency, rates)
+        rating = profile.rating
+    alerts: tuple[RiskAlert, ...] = ()
+    # Only a customer that is late or near its limit can trigger a rule; skip the rest
+    # without building result objects.
+    if (overdue > rules.min_overdue and worst > 0) or (
+        limit is not None and owed > 0 and owed >= limit * _ratio(rules.near_limit_ratio)
+    ):
+        exp = _exposure(owed, overdue, limit, rating, rates.base)
+        alerts = evaluate_risk(customer_id, exp, worst, rules)
     position = CustomerCredit(
-        customer_id,
-        ageing.result(),
-        exp,
-        Dso(exp.outstanding, Money(sales, rates.base), dso_days),
-        timely.result(),
-        worst,
-        alerts,
+        customer_id=customer_id,
+        currency=rates.base,
+        buckets=buckets,
+        bucket_counts=tuple(ageing.counts),
+        bucket_amounts=tuple(ageing.amounts),
+        outstanding_amount=owed,
+        overdue_amount=overdue,
+        credit_limit_amount=limit,
+        rating=rating,
+        credit_sales_amount=sales,
+        dso_days=dso_days,
+        due_count=timely.due_count,
+        on_time_count=timely.on_time_count,
+        due_amount=timely.due_amount,
+        on_time_amount=timely.on_time_amount,
+        max_days_overdue=worst,
+        alerts=alerts,
     )
     return position, ageing, timely
+
+
+def _ratio(value: float) -> Decimal:
+    return Decimal(str(value))
 
 
 def assess_credit(
@@ -170,7 +249,7 @@ def assess_credit(
         positions[customer_id] = position
         total_ageing.merge(ageing)
         total_timely.merge(timely)
-        sales += position.dso.credit_sales.amount
+        sales += position.credit_sales_amount
         alerts.extend(position.alerts)
     alerts.sort(key=lambda a: (-a.rank, a.customer_id, a.code))
     portfolio_ageing = total_ageing.result()

@@ -22,6 +22,7 @@ from keyaccount.kpi.measures import (
     nps,
     retention_rate,
     revenue_growth,
+    sum_facts,
 )
 from keyaccount.kpi.period import Period
 from keyaccount.kpi.scorecard import (
@@ -60,4 +61,5 @@ __all__ = [
     "retention_rate",
     "revenue_growth",
     "scorecard",
+    "sum_facts",
 ]

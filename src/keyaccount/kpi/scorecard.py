@@ -9,7 +9,7 @@ from enum import StrEnum
 import attrs
 
 from keyaccount.fx import ExchangeRates
-from keyaccount.kpi.measures import KPI_FUNCTIONS, KpiFacts, KpiValue, customer_facts
+from keyaccount.kpi.measures import KPI_FUNCTIONS, KpiFacts, KpiValue, customer_facts, sum_facts
 from keyaccount.kpi.period import Period
 from keyaccount.models import Customer, CustomerId, Receivable, SurveyResponse, Transaction
 
@@ -82,11 +82,10 @@ def group(
     period: Period,
 ) -> tuple[Scorecard, ...]:
     """Sum facts per key (customers without one under ``(unassigned)``), sorted by key."""
-    sums: dict[str, KpiFacts] = {}
+    members: dict[str, list[KpiFacts]] = {}
     for customer_id, f in facts.items():
-        key = key_of(customer_id) or UNASSIGNED
-        sums[key] = sums[key] + f if key in sums else f
-    return tuple(scorecard(dimension, k, period, sums[k]) for k in sorted(sums))
+        members.setdefault(key_of(customer_id) or UNASSIGNED, []).append(f)
+    return tuple(scorecard(dimension, k, period, sum_facts(members[k])) for k in sorted(members))
 
 
 def kpi_report(
@@ -108,9 +107,7 @@ def kpi_report(
         customers, orders, receivables, responses, period=period, on=on, rates=rates
     )
     by_id = {c.id: c for c in customers}
-    total = KpiFacts()
-    for f in facts.values():
-        total = total + f
+    total = sum_facts(facts.values())
 
     def tier_of(cid: CustomerId) -> str | None:
         if tiers is not None and cid in tiers:

@@ -49,10 +49,11 @@ def stage_text(stage: str | None, lang: str) -> str:
         return stage
 
 
-def money(m: Money | None) -> str:
+def money(m: Money | Decimal | None) -> str:
     if m is None:
         return DASH
-    return f"{m.amount:,.0f}"
+    amount = m.amount if isinstance(m, Money) else m
+    return f"{amount:,.0f}"
 
 
 def pct(x: float | None) -> str:

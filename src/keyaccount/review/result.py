@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -79,29 +80,40 @@ class LifecycleSection:
 @attrs.frozen
 class AccountRow:
     """One customer with the figures of every analysis side by side (churn and credit risk
-    next to value), the row behind the top-accounts table and the per-customer CSV."""
+    next to value), the row behind the top-accounts table and the per-customer CSV.
+
+    Amounts are Decimals in ``currency`` (the reporting currency): revenue and gross profit
+    over the value window, CLV over the CLV horizon, outstanding and overdue receivables and
+    the credit limit on the review date.
+    """
 
     customer_id: CustomerId
     name: str
     owner_id: str | None
     team: str | None
+    currency: str
     tier: str | None
     previous_tier: str | None
     tier_score: float | None
     stage: str | None
     health: float | None
-    revenue: Money
-    gross_profit: Money
+    revenue: Decimal
+    gross_profit: Decimal
     revenue_share: float
     pyramid_layer: str | None
     rfm: str | None
-    clv: Money | None
+    clv: Decimal | None
     p_alive: float | None
-    outstanding: Money
-    overdue: Money
+    outstanding: Decimal
+    overdue: Decimal
     max_days_overdue: int
-    credit_limit: Money | None
+    credit_limit: Decimal | None
     worst_alert: Severity | None
+
+    def money(self, field: str) -> Money | None:
+        """One of the amounts as ``Money`` (None stays None)."""
+        amount: Decimal | None = getattr(self, field)
+        return None if amount is None else Money(amount, self.currency)
 
 
 @attrs.frozen

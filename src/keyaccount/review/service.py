@@ -31,8 +31,7 @@ from keyaccount.events import DomainEvent, EventSink, NullSink
 from keyaccount.fx import ExchangeRates
 from keyaccount.kpi import KpiReport, Period, kpi_report
 from keyaccount.lifecycle import ChurnModel, LifecycleRules, LifecycleService
-from keyaccount.models import CreditProfile, CustomerId
-from keyaccount.money import Money
+from keyaccount.models import CreditProfile, Customer, CustomerId
 from keyaccount.review.result import (
     AccountRow,
     ChurnWarningRow,
@@ -235,7 +234,7 @@ def _lifecycle(
 ) -> tuple[LifecycleSection, Book]:
     """Stages and churn health, judged against the tiers just assigned (the contact-cadence
     signal reads the tier). Returns the book with those tiers for the later sections."""
-    book = _with_tiers(book, tiers)
+    book = _with_tiers(book, tiers, store, stored=not config.dry_run)
     service = LifecycleService(
         store,
         clock,
@@ -282,12 +281,21 @@ def _lifecycle(
     return section, book
 
 
-def _with_tiers(book: Book, tiers: Mapping[CustomerId, str]) -> Book:
+def _with_tiers(book: Book, tiers: Mapping[CustomerId, str], store: Store, stored: bool) -> Book:
+    """The book with each customer's new tier. After a real run the tiering service has
+    stored the updated customers, so they are read back (one ``get_many``) instead of being
+    rebuilt and validated again; a dry run builds them here."""
+    changed = [cid for cid, a in book.items() if tiers.get(cid) not in (None, a.customer.tier)]
+    if not changed:
+        return book
+    fresh = store.get_many(Customer, changed) if stored else {}
     out = dict(book)
-    for cid, activity in book.items():
-        tier = tiers.get(cid)
-        if tier is not None and tier != activity.customer.tier:
-            out[cid] = attrs.evolve(activity, customer=attrs.evolve(activity.customer, tier=tier))
+    for cid in changed:
+        activity = book[cid]
+        customer = fresh.get(cid)
+        if customer is None or customer.tier != tiers[cid]:
+            customer = attrs.evolve(activity.customer, tier=tiers[cid])
+        out[cid] = attrs.evolve(activity, customer=customer)
     return out
 
 
@@ -338,13 +346,11 @@ def _accounts(
     stages: Mapping[CustomerId, str] = lifecycle.stages if lifecycle is not None else {}
     health: Mapping[CustomerId, float] = lifecycle.health if lifecycle is not None else {}
     total = sum((f.window_revenue for f in facts.values()), _ZERO)
-    zero = Money(_ZERO, currency)
     rows: list[AccountRow] = []
     for cid, activity in book.items():
         c = activity.customer
         f = facts.get(cid)
         revenue = f.window_revenue if f is not None else _ZERO
-        profit = f.window_gross_profit if f is not None else _ZERO
         decision = tiering.decisions.get(cid)
         position = credit.customers.get(cid)
         prediction = clv.get(cid)
@@ -357,24 +363,25 @@ def _accounts(
                 name=c.name,
                 owner_id=c.owner_id,
                 team=c.team,
+                currency=currency,
                 tier=decision.tier if decision is not None else c.tier,
                 previous_tier=decision.previous_tier if decision is not None else c.tier,
                 tier_score=decision.score.score if decision is not None else None,
                 stage=stages.get(cid),
                 health=health.get(cid),
-                revenue=Money(revenue, currency),
-                gross_profit=Money(profit, currency),
+                revenue=revenue,
+                gross_profit=f.window_gross_profit if f is not None else _ZERO,
                 revenue_share=float(revenue / total) if total > 0 else 0.0,
                 pyramid_layer=layers.get(cid),
                 rfm=rfm.get(cid),
-                clv=prediction.clv if prediction is not None else None,
+                clv=prediction.clv.amount if prediction is not None else None,
                 p_alive=prediction.p_alive if prediction is not None else None,
-                outstanding=position.exposure.outstanding if position is not None else zero,
-                overdue=position.exposure.overdue if position is not None else zero,
+                outstanding=position.outstanding_amount if position is not None else _ZERO,
+                overdue=position.overdue_amount if position is not None else _ZERO,
                 max_days_overdue=position.max_days_overdue if position is not None else 0,
-                credit_limit=position.exposure.credit_limit if position is not None else None,
+                credit_limit=position.credit_limit_amount if position is not None else None,
                 worst_alert=worst,
             )
         )
-    rows.sort(key=lambda r: (-r.revenue.amount, r.customer_id))
+    rows.sort(key=lambda r: (-r.revenue, r.customer_id))
     return tuple(rows)
