@@ -33,6 +33,12 @@ from keyaccount.models.enums import CustomerStatus
 from keyaccount.money import Money
 from keyaccount.storage import Store, ne
 
+_ORDER = TransactionKind.ORDER  # hoisted: enum member lookups are slow in hot loops
+
+
+def _times_of(activity: CustomerActivity) -> tuple[datetime, ...]:
+    return tuple(t.occurred_at for t in activity.transactions)
+
 
 @attrs.frozen
 class CustomerActivity:
@@ -45,6 +51,10 @@ class CustomerActivity:
     receivables: tuple[Receivable, ...] = ()
     surveys: tuple[SurveyResponse, ...] = ()
     credit_profile: CreditProfile | None = None
+    transaction_times: tuple[datetime, ...] = attrs.field(
+        default=attrs.Factory(_times_of, takes_self=True), eq=False, repr=False
+    )
+    """``occurred_at`` of each transaction, for bisecting a window without a key function."""
 
     @property
     def customer_id(self) -> CustomerId:
@@ -52,7 +62,7 @@ class CustomerActivity:
 
     def orders(self) -> list[Transaction]:
         """Orders only (refunds left out), oldest first."""
-        return [t for t in self.transactions if t.kind is TransactionKind.ORDER]
+        return [t for t in self.transactions if t.kind is _ORDER]
 
     def last_contact_at(self) -> datetime | None:
         return self.interactions[-1].occurred_at if self.interactions else None

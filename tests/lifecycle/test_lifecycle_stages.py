@@ -54,9 +54,12 @@ def test_limits_follow_the_customers_own_rhythm() -> None:
 
 
 def test_limits_are_capped() -> None:
-    assert RULES.limits([1000.0]) == (365.0, 730.0)
+    assert RULES.limits([timedelta(days=1000)]) == (365.0, 730.0)
     assert RULES.limits([]) == (90.0, 180.0)
-    assert RULES.limits([10.0, 20.0, 30.0, 100.0]) == (90.0, 180.0)  # median 25 -> minimums
+    assert RULES.limits([timedelta(days=d) for d in (10, 20, 30, 100)]) == (
+        90.0,
+        180.0,
+    )  # median 25
 
 
 def test_at_risk_then_ordering_again_recovers() -> None:

@@ -22,7 +22,7 @@ THRESHOLDS = ScoreThresholds({"A": 70, "B": 40})
 
 
 def scores(**values: float) -> dict[CustomerId, CustomerScore]:
-    return {CustomerId(k): CustomerScore(CustomerId(k), v, ()) for k, v in values.items()}
+    return {CustomerId(k): CustomerScore(CustomerId(k), v) for k, v in values.items()}
 
 
 def tiers(**kw: object) -> dict[str, str]:

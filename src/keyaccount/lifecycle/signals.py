@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -36,9 +36,12 @@ from keyaccount import validation as v
 from keyaccount.activity import CustomerActivity, add_to_totals, convert_totals
 from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates
-from keyaccount.models import Transaction, TransactionKind
+from keyaccount.models import TransactionKind
 from keyaccount.models.enums import ComplaintStatus
 from keyaccount.tiering.policy import PolicyBook, default_policy_book
+
+_ORDER = TransactionKind.ORDER  # hoisted: enum member lookups are slow in hot loops
+_CLOSED = ComplaintStatus.CLOSED
 
 
 class Action(StrEnum):
@@ -76,9 +79,12 @@ class ChurnContext:
     min_drop: float = 0.3
     min_satisfaction_drop: float = 2.0
     complaint_lookback_days: int = 180
+    recent_start: datetime = attrs.field(init=False)
+    # Signals of one customer share window figures: the last customer's are kept here.
+    memo: dict[str, Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
-    @property
-    def recent_start(self) -> datetime:
+    @recent_start.default
+    def _recent_start(self) -> datetime:
         return self.as_of - timedelta(days=self.recent_days)
 
 
@@ -121,10 +127,6 @@ class RegisterChurnSignal(Protocol):
     def __call__(self, signal: ChurnSignal) -> None: ...
 
 
-def _occurred(t: Transaction) -> datetime:
-    return t.occurred_at
-
-
 @attrs.frozen
 class _Windows:
     recent_orders: int
@@ -136,8 +138,19 @@ class _Windows:
 
 def _windows(activity: CustomerActivity, ctx: ChurnContext) -> _Windows | None:
     """Recent and baseline window figures, or None when there is under one window of history."""
+    memo = ctx.memo
+    if memo.get("activity") is activity:
+        cached: _Windows | None = memo["windows"]
+        return cached
+    result = _compute_windows(activity, ctx)
+    memo["activity"] = activity
+    memo["windows"] = result
+    return result
+
+
+def _compute_windows(activity: CustomerActivity, ctx: ChurnContext) -> _Windows | None:
     txs = activity.transactions
-    first = next((t.occurred_at for t in txs if t.kind is TransactionKind.ORDER), None)
+    first = next((t.occurred_at for t in txs if t.kind is _ORDER), None)
     if first is None:
         return None
     recent_start = ctx.recent_start
@@ -145,19 +158,22 @@ def _windows(activity: CustomerActivity, ctx: ChurnContext) -> _Windows | None:
     base_days = (recent_start - base_start).total_seconds() / 86400
     if base_days < ctx.recent_days:
         return None
-    lo = bisect.bisect_left(txs, base_start, key=_occurred)
-    hi = bisect.bisect_right(txs, ctx.as_of, key=_occurred)
+    lo = bisect.bisect_left(activity.transaction_times, base_start)
+    hi = bisect.bisect_right(activity.transaction_times, ctx.as_of)
     r_orders = b_orders = 0
     r_rev: dict[str, Decimal] = {}
     b_rev: dict[str, Decimal] = {}
+    order = _ORDER
+    zero = Decimal(0)
     for t in txs[lo:hi]:
-        recent = t.occurred_at > recent_start
-        if t.kind is TransactionKind.ORDER:
-            if recent:
-                r_orders += 1
-            else:
-                b_orders += 1
-        add_to_totals(r_rev if recent else b_rev, t.amount)
+        amount = t.amount
+        cur = amount.currency
+        if t.occurred_at > recent_start:
+            r_orders += t.kind is order
+            r_rev[cur] = r_rev.get(cur, zero) + amount.amount
+        else:
+            b_orders += t.kind is order
+            b_rev[cur] = b_rev.get(cur, zero) + amount.amount
     return _Windows(
         r_orders,
         b_orders,
@@ -282,7 +298,7 @@ def detractor(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | None
         10.0,
         float(score),
         6.0,
-        f"latest NPS answer {score} on {at:%Y-%m-%d}",
+        f"latest NPS answer {score} on {at.date().isoformat()}",
         Action.FOLLOW_UP,
     )
 
@@ -293,7 +309,7 @@ def complaints(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | Non
     for c in activity.complaints:
         if c.received_at > ctx.as_of:
             continue
-        if c.status is not ComplaintStatus.CLOSED:
+        if c.status is not _CLOSED:
             open_count += 1
             if c.deadline_at is not None and c.deadline_at < ctx.as_of:
                 breached += 1

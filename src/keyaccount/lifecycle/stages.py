@@ -100,12 +100,13 @@ class LifecycleRules:
                 "must exceed at_risk_min_days",
             )
 
-    def limits(self, gaps: list[float]) -> tuple[float, float]:
+    def limits(self, gaps: list[timedelta]) -> tuple[float, float]:
         """(at-risk days, churn days) given the sorted gaps between orders so far."""
         if gaps:
             n = len(gaps)
             mid = n // 2
-            median = gaps[mid] if n % 2 else (gaps[mid - 1] + gaps[mid]) / 2
+            middle = gaps[mid] if n % 2 else (gaps[mid - 1] + gaps[mid]) / 2
+            median = middle.total_seconds() / 86400
         else:
             median = 0.0
         at_risk = min(
@@ -121,6 +122,17 @@ class StageChange:
     to_stage: Stage
     at: datetime
     reason: str
+
+
+# Enum member lookups are slow on hot paths; these run once per order of the whole book.
+_PROSPECT = Stage.PROSPECT
+_FIRST_PURCHASE = Stage.FIRST_PURCHASE
+_REPEAT = Stage.REPEAT
+_LOYAL = Stage.LOYAL
+_AT_RISK = Stage.AT_RISK
+_CHURNED = Stage.CHURNED
+_WON_BACK = Stage.WON_BACK
+_ORDER = TransactionKind.ORDER
 
 
 def derive_stages(
@@ -140,84 +152,81 @@ def derive_stages(
             changes.append(StageChange(stage, to, at, reason))
             stage = to
 
-    # Imported books may hold orders older than the customer record itself.
-    first_order = next(
-        (t.occurred_at for t in activity.transactions if t.kind is TransactionKind.ORDER), None
-    )
+    orders: list[datetime] = []
+    for t in activity.transactions:
+        if t.occurred_at > as_of:
+            break
+        if t.kind is _ORDER:
+            orders.append(t.occurred_at)
     created = activity.customer.created_at
-    if first_order is not None and first_order < created:
-        created = first_order
-    move(Stage.PROSPECT, created, "customer created")
-    gaps: list[float] = []
-    count = 0
-    first: datetime | None = None
-    last: datetime | None = None
+    if orders and orders[0] < created:
+        # Imported books may hold orders older than the customer record itself.
+        created = orders[0]
+    move(_PROSPECT, created, "customer created")
+    if not orders:
+        return tuple(changes)
+    first = orders[0]
+    gaps: list[timedelta] = []
     since_return = 0
+    # No limit is ever below the minimum, so shorter gaps skip the median entirely.
+    quiet = timedelta(days=rules.at_risk_min_days)
+    loyal_orders = rules.loyal_min_orders
+    loyal_tenure = rules.loyal_min_tenure_days
 
-    def progress(at: datetime, why: str) -> None:
-        assert first is not None
+    def progress(at: datetime, count: int, why: str) -> None:
         if count == 1:
-            move(Stage.FIRST_PURCHASE, at, why)
-        elif count >= rules.loyal_min_orders and (at - first).days >= rules.loyal_min_tenure_days:
-            move(Stage.LOYAL, at, f"{why}; {count} orders over {(at - first).days} days")
+            move(_FIRST_PURCHASE, at, why)
+        elif count >= loyal_orders and (at - first).days >= loyal_tenure:
+            move(_LOYAL, at, f"{why}; {count} orders over {(at - first).days} days")
         else:
-            move(Stage.REPEAT, at, why)
+            move(_REPEAT, at, why)
 
-    def silence(until: datetime) -> bool:
-        """Apply at-risk/churn for the silence since ``last``; True if it reached churn."""
-        assert last is not None
-        gap = (until - last).total_seconds() / 86400
+    def silence(last: datetime, gap: timedelta) -> bool:
+        """Apply at-risk/churn for a silence of ``gap`` after ``last``; True if churned."""
+        days = gap.total_seconds() / 86400
         at_risk, churn = rules.limits(gaps)
-        if gap > at_risk:
+        if days > at_risk:
             move(
-                Stage.AT_RISK,
+                _AT_RISK,
                 last + timedelta(days=at_risk),
-                f"no order for {at_risk:.0f} days since {last:%Y-%m-%d}",
+                f"no order for {at_risk:.0f} days since {last.date().isoformat()}",
             )
-        if gap > churn:
+        if days > churn:
             move(
-                Stage.CHURNED,
+                _CHURNED,
                 last + timedelta(days=churn),
-                f"no order for {churn:.0f} days since {last:%Y-%m-%d}",
+                f"no order for {churn:.0f} days since {last.date().isoformat()}",
             )
             return True
         return False
 
-    for t in activity.transactions:
-        if t.occurred_at > as_of:
-            break
-        if t.kind is not TransactionKind.ORDER:
-            continue
-        at = t.occurred_at
-        returned = False
-        resumed = False
-        if last is not None:
-            returned = silence(at)
-            resumed = stage is Stage.AT_RISK
-            bisect.insort(gaps, (at - last).total_seconds() / 86400)
-        count += 1
-        if first is None:
-            first = at
+    progress(first, 1, "first order")
+    last = first
+    for count, at in enumerate(orders[1:], start=2):
+        gap = at - last
+        returned = resumed = False
+        if gap > quiet:
+            returned = silence(last, gap)
+            resumed = stage is _AT_RISK
+        bisect.insort(gaps, gap)
         if returned:
             since_return = 1
-            gap_days = (at - last).days if last is not None else 0
-            move(Stage.WON_BACK, at, f"ordered again after {gap_days} days (was churned)")
-        elif stage is Stage.WON_BACK:
+            move(_WON_BACK, at, f"ordered again after {gap.days} days (was churned)")
+        elif stage is _WON_BACK:
             since_return += 1
             if since_return >= rules.won_back_orders:
-                progress(at, f"{since_return} orders since winning back")
+                progress(at, count, f"{since_return} orders since winning back")
         elif resumed:
-            gap_days = (at - last).days if last is not None else 0
-            progress(at, f"ordered again after {gap_days} days")
-        else:
-            progress(at, "first order" if count == 1 else f"order #{count}")
+            progress(at, count, f"ordered again after {gap.days} days")
+        elif stage is not _LOYAL and (count == 2 or count >= loyal_orders):
+            progress(at, count, f"order #{count}")
         last = at
-    if last is not None:
-        silence(as_of)
+    if as_of - last > quiet:
+        silence(last, as_of - last)
     if health is not None and stage in ACTIVE_STAGES and health.health < rules.at_risk_health_below:
         names = ", ".join(health.signal_names()) or "no signal"
         move(
-            Stage.AT_RISK,
+            _AT_RISK,
             as_of,
             f"health {health.health:.0f} < {rules.at_risk_health_below:g}: {names}",
         )

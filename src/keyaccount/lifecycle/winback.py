@@ -23,6 +23,8 @@ from keyaccount.models import CustomerId, TransactionKind, UserId
 from keyaccount.money import Money
 from keyaccount.tiering.policy import PolicyBook, default_policy_book
 
+_ORDER = TransactionKind.ORDER  # hoisted: enum member lookups are slow in hot loops
+
 
 @attrs.frozen
 class WinBackCandidate:
@@ -56,7 +58,7 @@ def win_back_list(
         if stage is not Stage.CHURNED or cid not in book:
             continue
         activity = book[cid]
-        orders = [t for t in activity.transactions if t.kind is TransactionKind.ORDER]
+        orders = [t for t in activity.transactions if t.kind is _ORDER]
         if not orders:
             continue
         last = orders[-1].occurred_at
@@ -68,7 +70,7 @@ def win_back_list(
             if start < t.occurred_at <= last:
                 add_to_totals(revenue, t.amount)
                 add_to_totals(profit, t.gross_profit)
-                count += t.kind is TransactionKind.ORDER
+                count += t.kind is _ORDER
         gp = convert_totals(profit, rates)
         if gp <= min_profit:
             continue

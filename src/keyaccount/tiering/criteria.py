@@ -28,7 +28,7 @@ import bisect
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -38,6 +38,8 @@ from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates
 from keyaccount.models import CustomerId, Transaction, TransactionKind
 from keyaccount.tiering.normalise import MinMax, Normaliser, PercentileRank
+
+_ORDER = TransactionKind.ORDER  # hoisted: enum member lookups are slow in hot loops
 
 TENURE_FULL_DAYS = 3 * 365
 ACTIVE_PERIOD_DAYS = 30
@@ -54,10 +56,46 @@ class ScoringContext:
     rates: ExchangeRates
     window_days: int = attrs.field(default=365, validator=v.int_between(1, 3660))
     potential: Mapping[CustomerId, int] = attrs.field(factory=dict, hash=False)
+    window_start: datetime = attrs.field(init=False)
+    # Criteria of one customer share its window figures: the last customer's are kept here.
+    memo: dict[str, Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
-    @property
-    def window_start(self) -> datetime:
+    @window_start.default
+    def _window_start(self) -> datetime:
         return self.as_of - timedelta(days=self.window_days)
+
+
+@attrs.frozen
+class WindowFigures:
+    """Per-currency net revenue and gross profit, and the order count, in the window."""
+
+    revenue: dict[str, Decimal]
+    gross_profit: dict[str, Decimal]
+    orders: int
+
+
+def window_figures(activity: CustomerActivity, ctx: ScoringContext) -> WindowFigures:
+    """The customer's window figures, computed once per customer and criterion pass."""
+    memo = ctx.memo
+    if memo.get("activity") is activity:
+        cached: WindowFigures = memo["figures"]
+        return cached
+    revenue: dict[str, Decimal] = {}
+    profit: dict[str, Decimal] = {}
+    orders = 0
+    zero = Decimal(0)
+    order = _ORDER
+    for t in window_transactions(activity, ctx):
+        amount = t.amount
+        cur = amount.currency
+        revenue[cur] = revenue.get(cur, zero) + amount.amount
+        gp = t.gross_profit
+        profit[gp.currency] = profit.get(gp.currency, zero) + gp.amount
+        orders += t.kind is order
+    figures = WindowFigures(revenue, profit, orders)
+    memo["activity"] = activity
+    memo["figures"] = figures
+    return figures
 
 
 Measure = Callable[[CustomerActivity, ScoringContext], "float | None"]
@@ -91,56 +129,42 @@ class Criterion:
     unit: str = ""
 
 
-def window_transactions(activity: CustomerActivity, ctx: ScoringContext) -> list[Transaction]:
+def window_transactions(activity: CustomerActivity, ctx: ScoringContext) -> tuple[Transaction, ...]:
     """The customer's transactions in ``(window_start, as_of]`` (bisected, not scanned)."""
     txs = activity.transactions
     if not txs:
-        return []
-    lo = bisect.bisect_right(txs, ctx.window_start, key=_occurred)
-    hi = bisect.bisect_right(txs, ctx.as_of, key=_occurred)
-    return list(txs[lo:hi])
-
-
-def _occurred(t: Transaction) -> datetime:
-    return t.occurred_at
+        return ()
+    lo = bisect.bisect_right(activity.transaction_times, ctx.window_start)
+    hi = bisect.bisect_right(activity.transaction_times, ctx.as_of)
+    return txs[lo:hi]
 
 
 def measure_revenue(activity: CustomerActivity, ctx: ScoringContext) -> float | None:
-    totals: dict[str, Decimal] = {}
-    for t in window_transactions(activity, ctx):
-        add_to_totals(totals, t.amount)
-    return float(convert_totals(totals, ctx.rates))
+    return float(convert_totals(window_figures(activity, ctx).revenue, ctx.rates))
 
 
 def measure_gross_profit(activity: CustomerActivity, ctx: ScoringContext) -> float | None:
-    totals: dict[str, Decimal] = {}
-    for t in window_transactions(activity, ctx):
-        add_to_totals(totals, t.gross_profit)
-    return float(convert_totals(totals, ctx.rates))
+    return float(convert_totals(window_figures(activity, ctx).gross_profit, ctx.rates))
 
 
 def measure_frequency(activity: CustomerActivity, ctx: ScoringContext) -> float | None:
-    return float(
-        sum(1 for t in window_transactions(activity, ctx) if t.kind is TransactionKind.ORDER)
-    )
+    return float(window_figures(activity, ctx).orders)
 
 
 def measure_loyalty(activity: CustomerActivity, ctx: ScoringContext) -> float | None:
-    first: datetime | None = None
-    active: set[int] = set()
-    horizon = ACTIVE_PERIOD_DAYS * ACTIVE_PERIODS
-    for t in activity.transactions:
-        if t.occurred_at > ctx.as_of:
-            break
-        if t.kind is not TransactionKind.ORDER:
-            continue
-        if first is None:
-            first = t.occurred_at
-        age_days = (ctx.as_of - t.occurred_at).days
-        if age_days < horizon:
-            active.add(age_days // ACTIVE_PERIOD_DAYS)
+    txs = activity.transactions
+    hi = bisect.bisect_right(activity.transaction_times, ctx.as_of)
+    order = _ORDER
+    first = next((t.occurred_at for t in txs[:hi] if t.kind is order), None)
     if first is None:
         return 0.0
+    horizon_start = ctx.as_of - timedelta(days=ACTIVE_PERIOD_DAYS * ACTIVE_PERIODS)
+    lo = bisect.bisect_right(activity.transaction_times, horizon_start)
+    active = {
+        (ctx.as_of - t.occurred_at).days // ACTIVE_PERIOD_DAYS
+        for t in txs[lo:hi]
+        if t.kind is order
+    }
     tenure = min((ctx.as_of - first).days / TENURE_FULL_DAYS, 1.0)
     return 50.0 * tenure + 50.0 * len(active) / ACTIVE_PERIODS
 

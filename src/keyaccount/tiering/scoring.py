@@ -47,10 +47,41 @@ class CriterionScore:
 
 
 @attrs.frozen
+class ScoreLayout:
+    """What every customer's explanation shares: criteria names, labels, weight shares, methods."""
+
+    names: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    shares: tuple[float, ...] = ()
+    methods: tuple[str, ...] = ()
+
+
+_NO_LAYOUT = ScoreLayout()
+
+
+@attrs.frozen
 class CustomerScore:
+    """A customer's 0–100 score; ``criteria`` explains it criterion by criterion.
+
+    Only the raw values and scores are kept per customer (the rest is shared), so scoring a
+    large book does not build an explanation object per criterion until one is asked for.
+    """
+
     customer_id: CustomerId
     score: float
-    criteria: tuple[CriterionScore, ...]
+    raw: tuple[float | None, ...] = ()
+    scores: tuple[float, ...] = ()
+    layout: ScoreLayout = attrs.field(default=_NO_LAYOUT, eq=False, repr=False)
+
+    @property
+    def criteria(self) -> tuple[CriterionScore, ...]:
+        lay = self.layout
+        return tuple(
+            CriterionScore(name, label, raw, score, share, share * score, method)
+            for name, label, raw, score, share, method in zip(
+                lay.names, lay.labels, self.raw, self.scores, lay.shares, lay.methods, strict=True
+            )
+        )
 
     def criterion(self, name: str) -> CriterionScore:
         for c in self.criteria:
@@ -129,33 +160,33 @@ class ScoringModel:
         """Score every customer in ``book``; pure (reads nothing but its arguments)."""
         ctx = ScoringContext(as_of, rates, self.window_days, potential or {})
         shares = self.weight_shares()
-        per_criterion: list[tuple[Criterion, dict[CustomerId, float | None], dict[Any, float]]] = []
-        for criterion in self.criteria:
-            raw: dict[CustomerId, float | None] = {
-                cid: criterion.measure(act, ctx) for cid, act in book.items()
-            }
+        criteria = self.criteria
+        raws: list[dict[CustomerId, float | None]] = [{} for _ in criteria]
+        # Customer by customer, so criteria reading the same window share one pass over it.
+        for cid, act in book.items():
+            for raw, criterion in zip(raws, criteria, strict=True):
+                raw[cid] = criterion.measure(act, ctx)
+        score_maps: list[dict[Any, float]] = []
+        for criterion, raw in zip(criteria, raws, strict=True):
             present = {cid: x for cid, x in raw.items() if x is not None}
-            per_criterion.append((criterion, raw, criterion.normaliser.scores(present)))
+            score_maps.append(criterion.normaliser.scores(present))
+        layout = ScoreLayout(
+            tuple(c.name for c in criteria),
+            tuple(c.label for c in criteria),
+            tuple(shares[c.name] for c in criteria),
+            tuple(c.normaliser.method for c in criteria),
+        )
+        columns = list(zip(criteria, raws, score_maps, layout.shares, strict=True))
         out: dict[CustomerId, CustomerScore] = {}
         for cid in book:
-            parts: list[CriterionScore] = []
+            values: list[float | None] = []
+            scored: list[float] = []
             total = 0.0
-            for criterion, raw, scores in per_criterion:
+            for criterion, raw, score_map, share in columns:
                 value = raw[cid]
-                s = criterion.missing_score if value is None else scores[cid]
-                share = shares[criterion.name]
-                contribution = share * s
-                total += contribution
-                parts.append(
-                    CriterionScore(
-                        criterion.name,
-                        criterion.label,
-                        value,
-                        s,
-                        share,
-                        contribution,
-                        criterion.normaliser.method,
-                    )
-                )
-            out[cid] = CustomerScore(cid, total, tuple(parts))
+                s = criterion.missing_score if value is None else score_map[cid]
+                values.append(value)
+                scored.append(s)
+                total += share * s
+            out[cid] = CustomerScore(cid, total, tuple(values), tuple(scored), layout)
         return out
