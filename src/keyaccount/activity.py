@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import attrs
@@ -171,6 +171,18 @@ def load_activity(
         surveys=store.query(SurveyResponse),
         credit_profiles=store.query(CreditProfile),
     )
+
+
+def open_amount(r: Receivable, on: date) -> Decimal:
+    """What was still owed on ``on`` (Decimal in ``r.amount.currency``); 0 once settled.
+
+    The same rule as ``Receivable.days_overdue``, without building Money for every receivable
+    of a large book.
+    """
+    if r.paid_on is None or r.paid_on > on:
+        return r.amount.amount
+    paid = r.paid_amount
+    return r.amount.amount - (paid.amount if paid is not None else r.amount.amount)
 
 
 def add_to_totals(totals: dict[str, Decimal], amount: Money) -> None:

@@ -157,3 +157,23 @@ def test_healthy_customer_has_no_action_and_book_ordering() -> None:
 def test_model_thresholds_are_validated() -> None:
     with pytest.raises(ValidationError, match=r"ChurnModel\.at_risk_below"):
         ChurnModel(watch_below=30.0, at_risk_below=40.0)
+
+
+def test_partly_paid_receivable_is_still_overdue_for_the_rest() -> None:
+    from keyaccount.models import Receivable
+    from keyaccount.money import Money
+
+    today = NOW.date()
+    r = Receivable(
+        "rp",
+        "c1",
+        Money("500", "CNY"),
+        today.replace(month=3),
+        today.replace(month=4),
+        today.replace(month=5),
+        Money("200", "CNY"),
+    )
+    hit = overdue_receivables(activity(cust("c1"), r), CTX)
+    assert hit is not None
+    assert hit.value == float((today - today.replace(month=4)).days)
+    assert "300.00 CNY" in hit.detail

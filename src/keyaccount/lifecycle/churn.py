@@ -46,6 +46,9 @@ class RecommendedAction:
     reason: str
 
 
+_KEEP = RecommendedAction(Action.NONE, ACTION_LABELS[Action.NONE], "no warning")
+
+
 @attrs.frozen
 class HealthAssessment:
     """One customer's health with the signals behind it and the recommended action."""
@@ -149,9 +152,7 @@ class ChurnModel:
         hits: tuple[SignalHit, ...],
     ) -> RecommendedAction:
         if level == HEALTHY or not hits:
-            return RecommendedAction(
-                Action.NONE, ACTION_LABELS[Action.NONE], f"health {health:.0f}"
-            )
+            return _KEEP
         top = max(hits, key=lambda h: h.penalty)  # max keeps the first of equal penalties
         policy = ctx.policies.for_tier(activity.customer.tier)
         if level == AT_RISK and policy.dedicated_manager:

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import attrs
 
 from keyaccount import validation as v
-from keyaccount.activity import CustomerActivity, add_to_totals, convert_totals
+from keyaccount.activity import CustomerActivity, convert_totals, open_amount
 from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates
 from keyaccount.models import TransactionKind
@@ -266,6 +266,8 @@ def _survey_scores(
 
 
 def satisfaction_drop(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | None:
+    if len(activity.surveys) < 2:
+        return None
     scores = _survey_scores(activity, ctx)
     if len(scores) < 2:
         return None
@@ -286,6 +288,8 @@ def satisfaction_drop(activity: CustomerActivity, ctx: ChurnContext) -> SignalHi
 
 
 def detractor(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | None:
+    if not activity.surveys:
+        return None
     nps = [(at, n) for at, _, n in _survey_scores(activity, ctx) if n is not None]
     if not nps:
         return None
@@ -304,6 +308,8 @@ def detractor(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | None
 
 
 def complaints(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | None:
+    if not activity.complaints:
+        return None
     open_count = breached = 0
     lookback = ctx.as_of - timedelta(days=ctx.complaint_lookback_days)
     for c in activity.complaints:
@@ -335,16 +341,21 @@ def complaints(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | Non
 
 
 def overdue_receivables(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | None:
+    if not activity.receivables:
+        return None
     today = ctx.as_of.date()
     worst = 0
     overdue: dict[str, Decimal] = {}
+    zero = Decimal(0)
     for r in activity.receivables:
-        days = r.days_overdue(today)
-        if days <= 0:
+        if r.due_on >= today:
             continue
-        worst = max(worst, days)
-        paid_by_then = r.paid_on is not None and r.paid_on <= today
-        add_to_totals(overdue, r.outstanding if paid_by_then else r.amount)
+        owed = open_amount(r, today)
+        if owed <= 0:
+            continue
+        worst = max(worst, (today - r.due_on).days)
+        cur = r.amount.currency
+        overdue[cur] = overdue.get(cur, zero) + owed
     if worst == 0:
         return None
     amount = convert_totals(overdue, ctx.rates)

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import attrs
 
 from keyaccount import validation as v
-from keyaccount.activity import CustomerActivity, add_to_totals, convert_totals
+from keyaccount.activity import CustomerActivity, convert_totals, open_amount
 from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates
 from keyaccount.models import CustomerId, Transaction, TransactionKind
@@ -175,23 +175,26 @@ def measure_potential(activity: CustomerActivity, ctx: ScoringContext) -> float 
 
 
 def measure_credit(activity: CustomerActivity, ctx: ScoringContext) -> float | None:
+    if not activity.receivables:
+        return None
     today = ctx.as_of.date()
     start = ctx.window_start.date()
     due = on_time = severe = 0
     outstanding: dict[str, Decimal] = {}
+    zero = Decimal(0)
     for r in activity.receivables:
         if r.issued_on > today:
             continue
         if start < r.due_on <= today:
             due += 1
-            if r.paid_on is not None and r.paid_on <= r.due_on and r.settled:
+            if r.paid_on is not None and r.paid_on <= r.due_on and open_amount(r, r.paid_on) <= 0:
                 on_time += 1
-        if r.days_overdue(today) > SEVERELY_OVERDUE_DAYS:
-            severe += 1
-        if r.paid_on is None or r.paid_on > today:
-            add_to_totals(outstanding, r.amount)
-        elif not r.settled:
-            add_to_totals(outstanding, r.outstanding)
+        owed = open_amount(r, today)
+        if owed > 0:
+            cur = r.amount.currency
+            outstanding[cur] = outstanding.get(cur, zero) + owed
+            if (today - r.due_on).days > SEVERELY_OVERDUE_DAYS:
+                severe += 1
     if due == 0 and severe == 0:
         return None
     rate = 100.0 * on_time / due if due else 0.0
