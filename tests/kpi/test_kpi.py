@@ -258,3 +258,23 @@ def test_facts_add_field_by_field() -> None:
     )
     assert sum_facts([a, b, b]).customers == 5
     assert sum_facts([]) == KpiFacts()
+
+
+def test_time_ordered_fast_path_gives_the_same_facts() -> None:
+    midnight = datetime(2026, 4, 1, tzinfo=UTC)  # first instant of Q2
+    history = sorted(
+        [
+            order("a", "c1", at(2025, 6, 1), "1"),  # before both periods
+            order("b", "c1", at(2025, 12, 31), "2"),  # first day of the previous period
+            order("c", "c1", midnight, "4"),  # first instant of the period
+            refund("d", "c1", at(2026, 6, 30), "-3"),  # last day of the period
+            order("e", "c1", at(2026, 7, 1), "100"),  # after the period
+        ],
+        key=lambda t: t.occurred_at,
+    )
+    kw = {"period": Q2, "on": ON, "rates": CNY}
+    fast = customer_facts(customer("c1"), history, [], [], time_ordered=True, **kw)  # type: ignore[arg-type]
+    slow = customer_facts(customer("c1"), list(reversed(history)), [], [], **kw)  # type: ignore[arg-type]
+    assert fast == slow
+    assert (fast.revenue_prev, fast.revenue_cur) == (2, 1)
+    assert (fast.buying_prev, fast.buying_cur, fast.retained) == (1, 1, 1)

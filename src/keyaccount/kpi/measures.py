@@ -6,9 +6,10 @@ manager, team or tier, which keeps every breakdown a single pass over the book.
 
 from __future__ import annotations
 
+import functools
 import operator
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import attrs
@@ -71,6 +72,16 @@ def sum_facts(items: Iterable[KpiFacts]) -> KpiFacts:
     return KpiFacts(*(sum(column) for column in zip(*rows, strict=True)))
 
 
+@functools.lru_cache(maxsize=64)
+def _bounds(period: Period) -> tuple[datetime, datetime, datetime]:
+    """UTC midnights opening the previous period, this period and the next one."""
+    return (
+        datetime.combine(period.previous().start, time(0), UTC),
+        datetime.combine(period.start, time(0), UTC),
+        datetime.combine(period.end, time(0), UTC),
+    )
+
+
 _row = operator.attrgetter(*(f.name for f in attrs.fields(KpiFacts)))
 
 
@@ -83,25 +94,42 @@ def customer_facts(
     period: Period,
     on: date,
     rates: ExchangeRates,
+    time_ordered: bool = False,
 ) -> KpiFacts:
     """One customer's facts. Orders (not refunds) make a customer "buying" in a period;
     revenue counts refunds too. Receivables due in the period before ``on`` are judged for
-    timeliness; survey answers in the period for CSAT and NPS."""
-    prev = period.previous()
-    p_start, p_end, q_start = period.start, period.end, prev.start
+    timeliness; survey answers in the period for CSAT and NPS.
+
+    ``time_ordered=True`` promises ``orders`` is a sequence oldest first (as
+    ``CustomerActivity.transactions`` is); only its tail inside the two periods is read.
+    """
+    q_start_at, p_start_at, p_end_at = _bounds(period)
+    p_start, p_end = period.start, period.end
     bought_prev = bought_cur = False
     rev_prev = rev_cur = _ZERO
-    for t in orders:
-        day = t.occurred_at.date()
-        if q_start <= day < p_end:
-            amount = to_base(t.amount.amount, t.amount.currency, rates)
-            is_order = t.kind is TransactionKind.ORDER
-            if day >= p_start:
-                rev_cur += amount
-                bought_cur = bought_cur or is_order
-            else:
-                rev_prev += amount
-                bought_prev = bought_prev or is_order
+    base = rates.base
+    candidates: Iterable[Transaction] = (
+        reversed(orders) if time_ordered and isinstance(orders, Sequence) else orders
+    )
+    for t in candidates:
+        at = t.occurred_at
+        if at >= p_end_at:
+            continue
+        if at < q_start_at:
+            if time_ordered:
+                break
+            continue
+        money = t.amount
+        amount = (
+            money.amount if money.currency == base else to_base(money.amount, money.currency, rates)
+        )
+        is_order = t.kind is TransactionKind.ORDER
+        if at >= p_start_at:
+            rev_cur += amount
+            bought_cur = bought_cur or is_order
+        else:
+            rev_prev += amount
+            bought_prev = bought_prev or is_order
     due_count = on_time_count = 0
     due_amount = on_time_amount = _ZERO
     for r in receivables:

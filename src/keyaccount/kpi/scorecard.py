@@ -60,6 +60,7 @@ def gather_facts(
     period: Period,
     on: date,
     rates: ExchangeRates,
+    time_ordered: bool = False,
 ) -> dict[CustomerId, KpiFacts]:
     return {
         c.id: customer_facts(
@@ -70,6 +71,7 @@ def gather_facts(
             period=period,
             on=on,
             rates=rates,
+            time_ordered=time_ordered,
         )
         for c in customers
     }
@@ -98,13 +100,22 @@ def kpi_report(
     on: date,
     rates: ExchangeRates,
     tiers: Mapping[CustomerId, str] | None = None,
+    time_ordered: bool = False,
 ) -> KpiReport:
     """KPIs of ``period`` against the period before it, overall and per manager/team/tier.
 
-    ``tiers`` overrides ``Customer.tier`` (the review passes the tiers it just assigned).
+    ``tiers`` overrides ``Customer.tier`` (the review passes the tiers it just assigned);
+    ``time_ordered`` promises each customer's orders are oldest first (see ``customer_facts``).
     """
     facts = gather_facts(
-        customers, orders, receivables, responses, period=period, on=on, rates=rates
+        customers,
+        orders,
+        receivables,
+        responses,
+        period=period,
+        on=on,
+        rates=rates,
+        time_ordered=time_ordered,
     )
     by_id = {c.id: c for c in customers}
     total = sum_facts(facts.values())
