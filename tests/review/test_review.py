@@ -288,3 +288,17 @@ def test_tables_align_chinese_text() -> None:
 def test_split_bilingual_labels(text: str, zh: str, en: str) -> None:
     assert split_label(text, "zh") == zh
     assert split_label(text, "en") == en
+
+
+def test_review_restores_the_garbage_collector(book_store: Store) -> None:
+    import gc
+
+    assert gc.isenabled()
+    review(book_store, dry_run=True)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        review(book_store, dry_run=True)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
