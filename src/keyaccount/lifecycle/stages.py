@@ -25,6 +25,7 @@ a fixed date is reproducible. Gaps are measured in exact elapsed time, so leap d
 from __future__ import annotations
 
 import bisect
+import itertools
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -101,8 +102,9 @@ class LifecycleRules:
             )
 
     def limits(self, gaps: list[timedelta]) -> tuple[float, float]:
-        """(at-risk days, churn days) given the sorted gaps between orders so far."""
+        """(at-risk days, churn days) given the gaps between the orders so far (any order)."""
         if gaps:
+            gaps = sorted(gaps)
             n = len(gaps)
             mid = n // 2
             middle = gaps[mid] if n % 2 else (gaps[mid - 1] + gaps[mid]) / 2
@@ -141,7 +143,12 @@ def derive_stages(
     as_of: datetime,
     health: HealthAssessment | None = None,
 ) -> tuple[StageChange, ...]:
-    """Every stage change of one customer up to ``as_of``, oldest first; pure."""
+    """Every stage change of one customer up to ``as_of``, oldest first; pure.
+
+    Orders are only visited where something can happen (the first two, the first that can
+    make the customer loyal, those after a silence longer than ``at_risk_min_days``, and the
+    one that completes a win-back), so replaying a long history costs a few list passes.
+    """
     as_of = v.to_utc(as_of)
     changes: list[StageChange] = []
     stage: Stage | None = None
@@ -152,12 +159,9 @@ def derive_stages(
             changes.append(StageChange(stage, to, at, reason))
             stage = to
 
-    orders: list[datetime] = []
-    for t in activity.transactions:
-        if t.occurred_at > as_of:
-            break
-        if t.kind is _ORDER:
-            orders.append(t.occurred_at)
+    hi = bisect.bisect_right(activity.transaction_times, as_of)
+    txs = activity.transactions
+    orders = [t.occurred_at for t in (txs if hi == len(txs) else txs[:hi]) if t.kind is _ORDER]
     created = activity.customer.created_at
     if orders and orders[0] < created:
         # Imported books may hold orders older than the customer record itself.
@@ -165,13 +169,20 @@ def derive_stages(
     move(_PROSPECT, created, "customer created")
     if not orders:
         return tuple(changes)
+    n = len(orders)
     first = orders[0]
-    gaps: list[timedelta] = []
-    since_return = 0
-    # No limit is ever below the minimum, so shorter gaps skip the median entirely.
+    # gaps[i] is the silence before orders[i + 1]
+    gaps = [b - a for a, b in itertools.pairwise(orders)]
+    # No limit is ever below the minimum, so only longer gaps can move the customer.
     quiet = timedelta(days=rules.at_risk_min_days)
+    after_silence = {i + 1 for i, g in enumerate(gaps) if g > quiet}
     loyal_orders = rules.loyal_min_orders
     loyal_tenure = rules.loyal_min_tenure_days
+    loyal_from = max(
+        loyal_orders - 1, bisect.bisect_left(orders, first + timedelta(days=loyal_tenure))
+    )
+    events = sorted({0, 1, loyal_from} | after_silence)
+    won_back_step = max(rules.won_back_orders - 1, 1)
 
     def progress(at: datetime, count: int, why: str) -> None:
         if count == 1:
@@ -181,48 +192,61 @@ def derive_stages(
         else:
             move(_REPEAT, at, why)
 
-    def silence(last: datetime, gap: timedelta) -> bool:
+    def silence(last: datetime, gap: timedelta, before: list[timedelta]) -> bool:
         """Apply at-risk/churn for a silence of ``gap`` after ``last``; True if churned."""
         days = gap.total_seconds() / 86400
-        at_risk, churn = rules.limits(gaps)
+        at_risk, churn = rules.limits(before)
+        since = last.date().isoformat()
         if days > at_risk:
             move(
                 _AT_RISK,
                 last + timedelta(days=at_risk),
-                f"no order for {at_risk:.0f} days since {last.date().isoformat()}",
+                f"no order for {at_risk:.0f} days since {since}",
             )
         if days > churn:
             move(
                 _CHURNED,
                 last + timedelta(days=churn),
-                f"no order for {churn:.0f} days since {last.date().isoformat()}",
+                f"no order for {churn:.0f} days since {since}",
             )
             return True
         return False
 
-    progress(first, 1, "first order")
-    last = first
-    for count, at in enumerate(orders[1:], start=2):
-        gap = at - last
+    won_back_at = -1
+    pending = n  # index of the order that completes a win-back, if any
+    p = 0
+    while True:
+        nxt = events[p] if p < len(events) else n
+        i = min(nxt, pending)
+        if i >= n:
+            break
+        if i == nxt:
+            p += 1
+        if i == pending:
+            pending = n
+        at = orders[i]
+        count = i + 1
+        if i == 0:
+            progress(at, 1, "first order")
+            continue
         returned = resumed = False
-        if gap > quiet:
-            returned = silence(last, gap)
+        if i in after_silence:
+            returned = silence(orders[i - 1], gaps[i - 1], gaps[: i - 1])
             resumed = stage is _AT_RISK
-        bisect.insort(gaps, gap)
         if returned:
-            since_return = 1
-            move(_WON_BACK, at, f"ordered again after {gap.days} days (was churned)")
+            won_back_at = i
+            pending = i + won_back_step
+            move(_WON_BACK, at, f"ordered again after {gaps[i - 1].days} days (was churned)")
         elif stage is _WON_BACK:
-            since_return += 1
-            if since_return >= rules.won_back_orders:
-                progress(at, count, f"{since_return} orders since winning back")
+            if i == won_back_at + won_back_step:
+                progress(at, count, f"{i - won_back_at + 1} orders since winning back")
         elif resumed:
-            progress(at, count, f"ordered again after {gap.days} days")
+            progress(at, count, f"ordered again after {gaps[i - 1].days} days")
         elif stage is not _LOYAL and (count == 2 or count >= loyal_orders):
             progress(at, count, f"order #{count}")
-        last = at
+    last = orders[-1]
     if as_of - last > quiet:
-        silence(last, as_of - last)
+        silence(last, as_of - last, gaps)
     if health is not None and stage in ACTIVE_STAGES and health.health < rules.at_risk_health_below:
         names = ", ".join(health.signal_names()) or "no signal"
         move(
