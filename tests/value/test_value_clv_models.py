@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import random
+from collections import Counter
 
 import pytest
 
@@ -12,6 +14,9 @@ from keyaccount.value.clv_models import (
     BgNbdParams,
     FitFailed,
     GammaGammaParams,
+    _bgnbd_gradient,
+    _distinct,
+    _gg_gradient,
     bgnbd_expected_purchases,
     bgnbd_log_likelihood,
     bgnbd_p_alive,
@@ -114,11 +119,92 @@ def test_inputs_are_checked() -> None:
         fit_bgnbd([1, 2], [1], [3, 4])
 
 
+def simulate(
+    customers: int, seed: int, weeks: float = 30, whole_weeks: bool = True
+) -> tuple[list[float], list[float], list[float]]:
+    """BG/NBD customers (r=0.5, alpha=4, a=0.8, b=2.5) watched for ``weeks``."""
+    rng = random.Random(seed)
+    x, t_x, T = [], [], []
+    for _ in range(customers):
+        lam = rng.gammavariate(0.5, 1 / 4)
+        p = rng.betavariate(0.8, 2.5)
+        now, last, count = 0.0, 0.0, 0
+        while True:
+            now += rng.expovariate(lam) if lam > 0 else math.inf
+            if now > weeks:
+                break
+            count, last = count + 1, now
+            if rng.random() < p:
+                break
+        x.append(float(count))
+        if whole_weeks:
+            last = float(max(math.ceil(last), 1)) if count else 0.0
+        t_x.append(last)
+        T.append(float(weeks))
+    return x, t_x, T
+
+
 def test_weights_equal_repeated_rows() -> None:
-    x, t_x, T = [0, 1, 3, 2, 0], [0, 4, 9, 6, 0], [10, 12, 15, 9, 7]
-    counts = [5, 3, 1, 2, 4]
-    expand = [(a, b, c) for a, b, c, k in zip(x, t_x, T, counts, strict=True) for _ in range(k)]
-    weighted = fit_bgnbd(x, t_x, T, weights=counts)
-    repeated = fit_bgnbd(*zip(*expand, strict=True))
-    assert weighted.log_likelihood == pytest.approx(repeated.log_likelihood, rel=1e-6)
-    assert weighted.customers == repeated.customers == 15
+    x, t_x, T = simulate(600, 11)
+    rows = Counter(zip(x, t_x, T, strict=True))
+    assert len(rows) < 300  # whole weeks make many customers identical
+    ux, ut, uT = zip(*rows, strict=True)
+    weighted = fit_bgnbd(ux, ut, uT, weights=list(rows.values()))
+    repeated = fit_bgnbd(x, t_x, T)
+    assert weighted.customers == repeated.customers == 600
+    assert weighted.log_likelihood == pytest.approx(repeated.log_likelihood, rel=1e-9)
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(weighted, name) == pytest.approx(getattr(repeated, name), rel=1e-4)
+
+
+def test_analytic_gradients_match_finite_differences() -> None:
+    import numpy as np
+    from scipy import special
+
+    x, t_x, T = (np.asarray(c) for c in simulate(300, 5))
+    w = np.ones_like(x)
+    distinct = _distinct(np, x)
+    theta = np.log(np.array([0.7, 3.0, 1.2, 2.0]))
+    _, grad = _bgnbd_gradient(np, special, theta, x, t_x, T, w, distinct)
+    step = 1e-6
+    for i in range(4):
+        up, down = theta.copy(), theta.copy()
+        up[i] += step
+        down[i] -= step
+        numeric = (
+            _bgnbd_gradient(np, special, up, x, t_x, T, w, distinct)[0]
+            - _bgnbd_gradient(np, special, down, x, t_x, T, w, distinct)[0]
+        ) / (2 * step)
+        assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+    spenders = x > 0
+    xs, zbar = x[spenders], 10 + 5 * np.sin(np.arange(spenders.sum())) ** 2
+    theta = np.log(np.array([5.0, 3.0, 12.0]))
+    gg_distinct = _distinct(np, xs)
+    _, grad = _gg_gradient(np, special, theta, xs, zbar, np.ones_like(xs), gg_distinct)
+    for i in range(3):
+        up, down = theta.copy(), theta.copy()
+        up[i] += step
+        down[i] -= step
+        numeric = (
+            _gg_gradient(np, special, up, xs, zbar, np.ones_like(xs), gg_distinct)[0]
+            - _gg_gradient(np, special, down, xs, zbar, np.ones_like(xs), gg_distinct)[0]
+        ) / (2 * step)
+        assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+
+
+def test_fit_recovers_simulated_parameters() -> None:
+    x, t_x, T = simulate(4000, 3, weeks=78, whole_weeks=False)
+    fitted = fit_bgnbd(x, t_x, T)
+    assert fitted.r == pytest.approx(0.5, rel=0.2)
+    assert fitted.alpha == pytest.approx(4.0, rel=0.3)
+    assert fitted.a == pytest.approx(0.8, rel=0.4)
+    assert fitted.b == pytest.approx(2.5, rel=0.4)
+
+
+def test_data_without_lapses_is_a_degenerate_fit() -> None:
+    # Everyone buys steadily to the end: the dropout process is not identified (a -> 0).
+    x = [float(k % 7 + 1) for k in range(200)]
+    T = [40.0] * 200
+    t_x = [40.0 - (k % 3) * 0.1 for k in range(200)]
+    with pytest.raises(FitFailed, match="boundary"):
+        fit_bgnbd(x, t_x, T)

@@ -126,15 +126,35 @@ class CohortAverages:
 
 @attrs.frozen
 class CustomerLifetimeValue:
-    """One customer's prediction over the horizon; money is discounted to ``as_of``."""
+    """One customer's prediction over the horizon; money is discounted to ``as_of``.
+
+    Amounts are ``Decimal`` (2 places) in ``currency``; the ``Money`` properties wrap them
+    (kept as plain fields because a large book has hundreds of thousands of them).
+    """
 
     customer_id: CustomerId
+    currency: str
     p_alive: float | None
     expected_purchases: float
-    expected_spend: Money
     margin: float
-    clv_revenue: Money
-    clv: Money
+    expected_spend_amount: Decimal
+    clv_revenue_amount: Decimal
+    clv_amount: Decimal
+
+    @property
+    def expected_spend(self) -> Money:
+        """Expected net revenue per future purchase occasion."""
+        return Money(self.expected_spend_amount, self.currency)
+
+    @property
+    def clv_revenue(self) -> Money:
+        """Discounted expected revenue over the horizon."""
+        return Money(self.clv_revenue_amount, self.currency)
+
+    @property
+    def clv(self) -> Money:
+        """Discounted expected gross profit over the horizon (``clv_revenue × margin``)."""
+        return Money(self.clv_amount, self.currency)
 
 
 @attrs.frozen
@@ -155,7 +175,7 @@ class LifetimeValueResult:
 
     @property
     def total_clv(self) -> Money:
-        return Money(sum((p.clv.amount for p in self.predictions), Decimal(0)), self.currency)
+        return Money(sum((p.clv_amount for p in self.predictions), Decimal(0)), self.currency)
 
 
 @attrs.frozen
@@ -200,10 +220,10 @@ def _steps(config: ClvConfig) -> list[tuple[float, float]]:
         k += 1
 
 
-def _money(value: float, currency: str) -> Money:
+def _cents(value: float) -> Decimal:
     if not math.isfinite(value):
         raise FitFailed(f"a predicted amount is not finite ({value})")
-    return Money(Decimal(f"{value:.2f}"), currency)
+    return Decimal(f"{value:.2f}")
 
 
 def _margins(customers: Sequence[CustomerFacts]) -> list[float]:
@@ -364,12 +384,13 @@ def _predictions(
         out.append(
             CustomerLifetimeValue(
                 customer_id=f.customer_id,
+                currency=currency,
                 p_alive=alive,
                 expected_purchases=exp,
-                expected_spend=_money(sp, currency),
                 margin=margin,
-                clv_revenue=_money(revenue, currency),
-                clv=_money(revenue * margin, currency),
+                expected_spend_amount=_cents(sp),
+                clv_revenue_amount=_cents(revenue),
+                clv_amount=_cents(revenue * margin),
             )
         )
     return tuple(out)
