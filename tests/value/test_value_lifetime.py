@@ -18,6 +18,7 @@ from keyaccount.value import (
     ClvConfig,
     ClvExtraMissing,
     ClvMethod,
+    FitFailed,
     collect_facts,
     group_transactions,
     predict_lifetime_value,
@@ -248,3 +249,20 @@ def test_core_works_without_numpy_and_scipy() -> None:
     assert "raised:" in out
     assert "pip install 'keyaccount[clv]'" in out
     assert ClvExtraMissing("scipy").args[0].startswith("fitting lifetime-value models")
+
+
+def test_auto_falls_back_when_the_model_is_degenerate() -> None:
+    pytest.importorskip("scipy")
+    # Everyone buys every week right up to today: nobody lapses, so BG/NBD's dropout
+    # parameters run off to a boundary and the cohort average is used instead.
+    txns = [
+        txn(f"w{i:03d}", AS_OF - timedelta(days=7 * k + i % 3, hours=1), 100)
+        for i in range(120)
+        for k in range(10 + i % 5)
+    ]
+    book = collect_facts(group_transactions(txns), as_of=AS_OF, rates=CNY)
+    result = predict_lifetime_value(book)
+    assert result.method is ClvMethod.COHORT
+    assert result.reason.startswith("model fit failed: parameters ran off to a boundary")
+    with pytest.raises(FitFailed):
+        predict_lifetime_value(book, ClvConfig(method="bgnbd_gamma_gamma"))
