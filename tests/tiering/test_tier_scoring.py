@@ -97,4 +97,4 @@ def test_extra_criterion_is_scored_and_cannot_shadow_a_built_in() -> None:
 def test_explanation_dict_is_json_friendly() -> None:
     scores = ScoringModel.default().score(three_customers(), as_of=NOW, rates=CNY)
     d = scores["a"].criteria[0].as_dict()
-    assert set(d) == {"criterion", "label", "raw", "score", "weight", "contribution", "method"}
+    assert set(d) == {"criterion", "label", "raw", "score", "weight", "contribution"}

@@ -142,13 +142,21 @@ class LifecycleService:
         transitions: list[StageTransition] = []
         states: list[LifecycleState] = []
         announce: list[DomainEvent] = []
+        # One random prefix per run, then a counter: unique ids without a syscall per record.
+        prefix = new_id("stg")
         for cid, c in sorted(result.customers.items()):
             prev = previous.get(cid)
             new = _new_changes(c, prev, result.as_of)
             for ch in new:
                 transitions.append(
                     StageTransition(
-                        new_id("stg"), cid, ch.to_stage, ch.at, ch.reason, now, ch.from_stage
+                        f"{prefix}_{len(transitions):x}",
+                        cid,
+                        ch.to_stage,
+                        ch.at,
+                        ch.reason,
+                        now,
+                        ch.from_stage,
                     )
                 )
                 if prev is not None:

@@ -16,6 +16,8 @@ from keyaccount.models import CustomerId
 def _explanation(value: Any) -> tuple[dict[str, Any], ...]:
     # Stored as JSON, read back as a list of dicts: normalise to a tuple so a record read
     # from any backend equals the one written.
+    if isinstance(value, tuple) and all(type(x) is dict for x in value):
+        return value
     if isinstance(value, list | tuple) and all(isinstance(x, dict) for x in value):
         return tuple(dict(x) for x in value)
     raise ValidationError("TierAssignment.explanation", value, "must be a list of dicts")

@@ -35,6 +35,8 @@ class CriterionScore:
     method: str
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form kept in ``TierAssignment.explanation`` (the normalisation method
+        is the same for every customer of a run, so it is not repeated per row)."""
         return {
             "criterion": self.name,
             "label": self.label,
@@ -42,7 +44,6 @@ class CriterionScore:
             "score": round(self.score, 4),
             "weight": round(self.weight, 6),
             "contribution": round(self.contribution, 4),
-            "method": self.method,
         }
 
 

@@ -158,7 +158,11 @@ class TieringService:
             len(result.decisions),
             len(result.changed),
         )
-        assignments = [_assignment(run, d) for _, d in sorted(result.decisions.items())]
+        # One random run id, then a counter: ids stay unique without a syscall per record.
+        assignments = [
+            _assignment(run, d, f"tasg_{run.id}_{i:x}")
+            for i, (_, d) in enumerate(sorted(result.decisions.items()))
+        ]
         updated = [attrs.evolve(book[d.customer_id].customer, tier=d.tier) for d in result.changed]
         with self.store.transaction():
             self.store.put(run)
@@ -207,9 +211,9 @@ class TieringService:
         return override
 
 
-def _assignment(run: TierRun, d: TierDecision) -> TierAssignment:
+def _assignment(run: TierRun, d: TierDecision, assignment_id: str) -> TierAssignment:
     return TierAssignment(
-        id=new_id("tasg"),
+        id=assignment_id,
         run_id=run.id,
         customer_id=d.customer_id,
         assigned_at=run.ran_at,
