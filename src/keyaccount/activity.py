@@ -51,10 +51,10 @@ class CustomerActivity:
     receivables: tuple[Receivable, ...] = ()
     surveys: tuple[SurveyResponse, ...] = ()
     credit_profile: CreditProfile | None = None
+    # occurred_at of each transaction, so windows are found by bisecting without a key function
     transaction_times: tuple[datetime, ...] = attrs.field(
         default=attrs.Factory(_times_of, takes_self=True), eq=False, repr=False
     )
-    """``occurred_at`` of each transaction, for bisecting a window without a key function."""
 
     @property
     def customer_id(self) -> CustomerId:

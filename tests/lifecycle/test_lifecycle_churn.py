@@ -177,3 +177,17 @@ def test_partly_paid_receivable_is_still_overdue_for_the_rest() -> None:
     assert hit is not None
     assert hit.value == float((today - today.replace(month=4)).days)
     assert "300.00 CNY" in hit.detail
+
+
+def test_with_extra_keeps_settings_and_refuses_duplicate_names() -> None:
+    from keyaccount.errors import DuplicateRegistration
+    from keyaccount.lifecycle import ChurnSignal
+
+    def never(activity: object, ctx: object) -> None:
+        return None
+
+    model = ChurnModel(watch_below=80.0).with_extra([ChurnSignal("never", "never", never)])
+    assert model.watch_below == 80.0
+    assert [s.name for s in model.signals][-1] == "never"
+    with pytest.raises(DuplicateRegistration):
+        model.with_extra([ChurnSignal("complaints", "again", never)])

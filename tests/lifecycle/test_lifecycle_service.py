@@ -190,3 +190,16 @@ def test_hook_register_churn_signals(host: PluginHost) -> None:
     host.unregister("shadow")
     host.unregister("latepay")
     assert host.churn_signals() == {}
+
+
+def test_run_accepts_states_already_read(
+    store: Store, clock: FixedClock, events: RecordingSink
+) -> None:
+    store.put_many([cust("c1"), order("c1", 30, "100")])
+    svc = LifecycleService(store, clock, events, CNY)
+    svc.run()
+    store.put(order("c1", -1.5, "100"))
+    clock.advance(timedelta(days=2))
+    svc.run(previous=svc.states())
+    assert events.names() == ["lifecycle.stage_changed"]
+    assert store.get(LifecycleState, "c1").stage is Stage.REPEAT

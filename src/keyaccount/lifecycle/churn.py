@@ -92,20 +92,22 @@ class ChurnModel:
                 f"must be 0 ≤ at_risk_below ≤ watch_below ({self.watch_below}) ≤ 100",
             )
 
-    @classmethod
-    def with_extra(cls, extra: Iterable[ChurnSignal], **settings: float) -> ChurnModel:
-        taken = {s.name for s in BUILT_IN_SIGNALS}
+    def with_extra(self, extra: Iterable[ChurnSignal]) -> ChurnModel:
+        """This model with more signals; a name already in the model raises
+        ``DuplicateRegistration``."""
+        taken = {s.name for s in self.signals}
         extra = tuple(extra)
         for s in extra:
             if s.name in taken:
-                raise DuplicateRegistration("churn signal", s.name, "built-in", "extra")
+                raise DuplicateRegistration("churn signal", s.name, "the model", "extra")
             taken.add(s.name)
-        return cls((*BUILT_IN_SIGNALS, *extra), **settings)  # type: ignore[arg-type]
+        return attrs.evolve(self, signals=(*self.signals, *extra))
 
     @classmethod
-    def from_host(cls, host: PluginHost) -> ChurnModel:
-        """Built-in signals plus every signal plugins registered through the hook."""
-        return cls.with_extra(host.churn_signals().values())
+    def from_host(cls, host: PluginHost, base: ChurnModel | None = None) -> ChurnModel:
+        """``base`` (default: built-in signals and levels) plus every signal plugins
+        registered through the ``register_churn_signals`` hook."""
+        return (base or cls()).with_extra(host.churn_signals().values())
 
     def context(
         self, as_of: datetime, rates: ExchangeRates, policies: PolicyBook | None = None

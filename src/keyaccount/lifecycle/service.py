@@ -129,15 +129,25 @@ class LifecycleService:
     def states(self) -> dict[CustomerId, LifecycleState]:
         return {s.customer_id: s for s in self.store.query(LifecycleState)}
 
-    def run(self, book: Book | None = None, *, as_of: datetime | None = None) -> LifecycleResult:
+    def run(
+        self,
+        book: Book | None = None,
+        *,
+        as_of: datetime | None = None,
+        previous: Mapping[CustomerId, LifecycleState] | None = None,
+    ) -> LifecycleResult:
         """Evaluate, store new transitions and every customer's state in one transaction, then
         announce ``lifecycle.stage_changed`` (per new transition of a customer seen before; a
         first classification is history, not a change) and ``churn.warning`` (when a
-        customer becomes warned)."""
+        customer becomes warned).
+
+        ``previous``: the states from ``states()`` if the caller has already read them.
+        """
         if book is None:
             book = load_activity(self.store)
         result = self.evaluate(book, as_of=as_of)
-        previous = self.states()
+        if previous is None:
+            previous = self.states()
         now = self.clock.now()
         transitions: list[StageTransition] = []
         states: list[LifecycleState] = []
