@@ -200,9 +200,16 @@ class PluginHost:
 
             return register
 
-        def add_named(table: dict[str, Registration], what: str) -> Callable[[Any], None]:
+        def add_named(
+            table: dict[str, Registration], what: str, expected: type[Any]
+        ) -> Callable[[Any], None]:
             # Criteria and signals carry their own name; register(obj) files them under it.
             def register(obj: Any) -> None:
+                if not isinstance(obj, expected):
+                    raise PluginError(
+                        f"plugin {plugin_name!r} registered {obj!r} as a {what}; "
+                        f"expected a {expected.__name__}"
+                    )
                 name = obj.name
                 if name in table:
                     raise DuplicateRegistration(what, name, table[name].plugin, plugin_name)
@@ -210,6 +217,10 @@ class PluginHost:
                 registers.append(f"{what} {name}")
 
             return register
+
+        # Imported here: both modules import models and storage, which import nothing of the host.
+        from keyaccount.lifecycle.signals import ChurnSignal
+        from keyaccount.tiering.criteria import Criterion
 
         schema_register = self._schemas.registrar(plugin_name)
 
@@ -221,8 +232,8 @@ class PluginHost:
             "register_record_types": register_record,
             "register_storage_backends": add(self._backends, "storage"),
             "register_crm_providers": add(self._providers, "crm"),
-            "register_tier_criteria": add_named(self._criteria, "tier-criterion"),
-            "register_churn_signals": add_named(self._signals, "churn-signal"),
+            "register_tier_criteria": add_named(self._criteria, "tier-criterion", Criterion),
+            "register_churn_signals": add_named(self._signals, "churn-signal", ChurnSignal),
         }
         for hook_name, register in calls.items():
             for impl in self._impls_of(plugin_name, hook_name):

@@ -2,7 +2,7 @@ import pytest
 from tierkit import NOW, book, cust
 
 from keyaccount import hookimpl
-from keyaccount.errors import DuplicateRegistration
+from keyaccount.errors import DuplicateRegistration, PluginError
 from keyaccount.fx import ExchangeRates
 from keyaccount.host import PluginHost
 from keyaccount.tiering import Criterion, MinMax, RegisterTierCriterion, ScoringModel
@@ -46,3 +46,14 @@ def test_tier_criterion_names_are_unique(host: PluginHost) -> None:
     host.register(ShadowingPlugin(), name="shadow")
     with pytest.raises(DuplicateRegistration):
         ScoringModel.from_host(host)
+
+
+class WrongTypePlugin:
+    @hookimpl
+    def register_tier_criteria(self, register: RegisterTierCriterion) -> None:
+        register("revenue-ish")  # type: ignore[arg-type]
+
+
+def test_registering_something_else_than_a_criterion_names_the_plugin(host: PluginHost) -> None:
+    with pytest.raises(PluginError, match=r"'wrong'.*expected a Criterion"):
+        host.register(WrongTypePlugin(), name="wrong")
