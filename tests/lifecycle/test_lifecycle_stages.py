@@ -131,3 +131,13 @@ def test_every_change_has_a_reason_and_from_stage() -> None:
 def test_rules_are_validated(kw: dict[str, float], field: str) -> None:
     with pytest.raises(ValidationError, match=field):
         LifecycleRules(**kw)  # type: ignore[arg-type]
+
+
+def test_as_of_in_another_zone_is_converted_and_naive_is_refused() -> None:
+    from datetime import datetime, timezone
+
+    shanghai = NOW.astimezone(timezone(timedelta(hours=8)))
+    a = activity(cust("c1"), order("c1", 200))
+    assert derive_stages(a, RULES, shanghai) == derive_stages(a, RULES, NOW)
+    with pytest.raises(ValidationError, match="as_of"):
+        derive_stages(a, RULES, datetime(2026, 6, 30))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -34,6 +34,7 @@ import attrs
 
 from keyaccount import validation as v
 from keyaccount.activity import CustomerActivity
+from keyaccount.clock import ensure_utc
 from keyaccount.errors import ValidationError
 from keyaccount.lifecycle.churn import HealthAssessment
 from keyaccount.models import TransactionKind
@@ -149,7 +150,8 @@ def derive_stages(
     make the customer loyal, those after a silence longer than ``at_risk_min_days``, and the
     one that completes a win-back), so replaying a long history costs a few list passes.
     """
-    as_of = v.to_utc(as_of)
+    if as_of.tzinfo is not UTC:
+        as_of = ensure_utc("as_of", as_of)
     changes: list[StageChange] = []
     stage: Stage | None = None
 
