@@ -82,8 +82,9 @@ def revenue_concentration(
                 share=float(revenue / total) if total > 0 else 0.0,
             )
         )
-    # Shares in Decimal so the index of a large book is not a sum of many rounded floats.
-    hhi = sum(((rev / total) ** 2 for rev, _ in positive), Decimal(0)) if total > 0 else Decimal(0)
+    # Σ (r_i / R)² = Σ r_i² / R², exact in Decimal with a single division.
+    squares = sum((rev * rev for rev, _ in positive), Decimal(0))
+    hhi = squares / (total * total) if total > 0 else Decimal(0)
     return ConcentrationResult(
         currency=facts.currency,
         window_days=facts.window_days,

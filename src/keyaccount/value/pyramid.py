@@ -15,9 +15,9 @@ who never ordered), by default top 1 % / next 4 % / next 15 % / the rest:
 from __future__ import annotations
 
 import math
-from collections import Counter
 from decimal import Decimal
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -102,10 +102,17 @@ class PyramidCuts:
 
 @attrs.frozen
 class PyramidEntry:
+    """A customer's layer and rank (1 = most profit); profit is ``Decimal`` in ``currency``."""
+
     customer_id: CustomerId
     layer: PyramidLayer
     rank: int
-    gross_profit: Money
+    currency: str
+    gross_profit_amount: Decimal
+
+    @property
+    def gross_profit(self) -> Money:
+        return Money(self.gross_profit_amount, self.currency)
 
 
 @attrs.frozen
@@ -143,33 +150,35 @@ def build_pyramid(facts: BookFacts, cuts: PyramidCuts | None = None) -> PyramidR
     """Place every customer of the book in a layer; see the module doc for the cut rule."""
     cuts = cuts or PyramidCuts()
     n = len(facts.customers)
-    # Highest profit first; the id only fixes the order of equal profits (same layer anyway).
-    ranked = sorted(facts.customers, key=lambda f: (-f.gross_profit, f.customer_id))
-    limits = (
-        (_positions(cuts.top, n), PyramidLayer.TOP),
-        (_positions(cuts.large, n), PyramidLayer.LARGE),
-        (_positions(cuts.medium, n), PyramidLayer.MEDIUM),
-    )
+    # Highest profit first, equal profits in id order (same layer anyway): a stable sort by
+    # id, then a stable descending sort by profit, keeps key functions trivial.
+    by_id = sorted(facts.customers, key=attrgetter("customer_id"))
+    ranked = sorted(by_id, key=attrgetter("gross_profit"), reverse=True)
+    top, large, medium = (_positions(share, n) for share in (cuts.top, cuts.large, cuts.medium))
+    zero = Decimal(0)
     entries: list[PyramidEntry] = []
+    counts = dict.fromkeys(PyramidLayer, 0)
+    totals = dict.fromkeys(PyramidLayer, zero)
     previous_profit: Decimal | None = None
     previous_layer = PyramidLayer.SMALL
     for position, f in enumerate(ranked):
         profit = f.gross_profit
-        if profit < 0:
+        if profit < zero:
             layer = PyramidLayer.NEGATIVE
         elif profit == previous_profit:
             layer = previous_layer
-        elif profit == 0:
+        elif profit == zero or position >= medium:
             layer = PyramidLayer.SMALL
+        elif position < top:
+            layer = PyramidLayer.TOP
+        elif position < large:
+            layer = PyramidLayer.LARGE
         else:
-            layer = next((lay for limit, lay in limits if position < limit), PyramidLayer.SMALL)
-        entries.append(PyramidEntry(f.customer_id, layer, position + 1, Money(profit, f.currency)))
+            layer = PyramidLayer.MEDIUM
+        entries.append(PyramidEntry(f.customer_id, layer, position + 1, f.currency, profit))
+        counts[layer] += 1
+        totals[layer] += profit
         previous_profit, previous_layer = profit, layer
-    counts: Counter[PyramidLayer] = Counter()
-    totals: dict[PyramidLayer, Decimal] = dict.fromkeys(PyramidLayer, Decimal(0))
-    for e in entries:
-        counts[e.layer] += 1
-        totals[e.layer] += e.gross_profit.amount
     layers = tuple(
         LayerSummary(
             layer=layer,

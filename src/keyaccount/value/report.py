@@ -38,10 +38,14 @@ class ValueReport:
     currency: str
     facts: BookFacts
     rfm: RfmResult
-    historical_value: dict[CustomerId, Money] = attrs.field(hash=False)
     pyramid: PyramidResult
     concentration: ConcentrationResult
     lifetime: LifetimeValueResult
+
+    @property
+    def historical_value(self) -> dict[CustomerId, Money]:
+        """Gross profit to date per customer (built on demand: one Money per customer)."""
+        return historical_values(self.facts)
 
 
 def analyse_facts(facts: BookFacts, config: ValueConfig | None = None) -> ValueReport:
@@ -53,7 +57,6 @@ def analyse_facts(facts: BookFacts, config: ValueConfig | None = None) -> ValueR
         currency=facts.currency,
         facts=facts,
         rfm=score_rfm(facts, bins=config.rfm_bins),
-        historical_value=historical_values(facts),
         pyramid=build_pyramid(facts, config.pyramid),
         concentration=revenue_concentration(facts, top_n),
         lifetime=predict_lifetime_value(facts, config.clv),

@@ -19,7 +19,6 @@ Customers who never ordered are not scored (``RfmResult.unscored``): they have n
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -34,15 +33,24 @@ from keyaccount.value.facts import BookFacts, CustomerFacts
 
 @attrs.frozen
 class RfmScore:
-    """One customer's raw R, F, M and their 1..bins scores; ``code`` reads like ``"545"``."""
+    """One customer's raw R, F, M and their 1..bins scores; ``code`` reads like ``"545"``.
+
+    ``monetary_amount`` is a ``Decimal`` in ``currency`` (``monetary`` wraps it as ``Money``;
+    kept plain because a large book has hundreds of thousands of scores).
+    """
 
     customer_id: CustomerId
+    currency: str
     recency_days: int
     frequency: int
-    monetary: Money
+    monetary_amount: Decimal
     r: int
     f: int
     m: int
+
+    @property
+    def monetary(self) -> Money:
+        return Money(self.monetary_amount, self.currency)
 
     @property
     def code(self) -> str:
@@ -68,14 +76,21 @@ class RfmResult:
 def mid_rank_scores(values: Sequence[float | int | Decimal], bins: int) -> list[int]:
     """Score each value 1..bins by mid-rank (higher value → higher score); see module doc."""
     n = len(values)
-    ordered = sorted(values)
-    out = []
-    for value in values:
-        below = bisect_left(ordered, value)
-        tied = bisect_right(ordered, value) - below
-        # Integer arithmetic so a value exactly on a boundary is not nudged by rounding.
-        out.append(1 + (bins * (2 * below + tied)) // (2 * n))
-    return out
+    order = sorted(range(n), key=values.__getitem__)
+    scores = [0] * n
+    start = 0
+    while start < n:
+        value = values[order[start]]
+        end = start + 1
+        while end < n and values[order[end]] == value:
+            end += 1
+        # start = customers strictly below, end - start = the tied block; integer arithmetic
+        # so a value exactly on a boundary is not nudged by rounding.
+        score = 1 + (bins * (start + end)) // (2 * n)
+        for k in range(start, end):
+            scores[order[k]] = score
+        start = end
+    return scores
 
 
 def score_rfm(facts: BookFacts, *, bins: int = 5) -> RfmResult:
@@ -98,9 +113,10 @@ def score_rfm(facts: BookFacts, *, bins: int = 5) -> RfmResult:
     scores = tuple(
         RfmScore(
             customer_id=f.customer_id,
+            currency=f.currency,
             recency_days=days,
             frequency=f.window_orders,
-            monetary=Money(f.window_revenue, f.currency),
+            monetary_amount=f.window_revenue,
             r=r,
             f=fs,
             m=m,
