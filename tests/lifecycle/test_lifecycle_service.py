@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import attrs
 import pytest
-from lifekit import NOW, ago, book, cust, order, receivable
+from lifekit import NOW, ago, book, contact, cust, order, receivable
 
 from keyaccount import hookimpl
 from keyaccount.activity import CustomerActivity
@@ -203,3 +203,13 @@ def test_run_accepts_states_already_read(
     svc.run(previous=svc.states())
     assert events.names() == ["lifecycle.stage_changed"]
     assert store.get(LifecycleState, "c1").stage is Stage.REPEAT
+
+
+def test_silent_customer_is_warned_with_a_follow_up_even_when_healthy() -> None:
+    b = book([cust("c1", tier="B", created_days_ago=200)], order("c1", 100), contact("c1", 5))
+    c = evaluate_lifecycle(b, as_of=NOW, rates=CNY).customers[CustomerId("c1")]
+    assert c.stage is Stage.AT_RISK
+    assert c.health.level == "healthy"
+    assert c.warned
+    assert c.health.action.code == Action.FOLLOW_UP
+    assert c.health.action.reason.startswith("no order for 90 days")

@@ -12,8 +12,9 @@ from keyaccount.activity import Book, load_activity
 from keyaccount.clock import Clock, ensure_utc
 from keyaccount.events import DomainEvent, EventSink
 from keyaccount.fx import ExchangeRates
-from keyaccount.lifecycle.churn import ChurnModel, HealthAssessment
+from keyaccount.lifecycle.churn import ChurnModel, HealthAssessment, RecommendedAction
 from keyaccount.lifecycle.records import LifecycleState, StageTransition
+from keyaccount.lifecycle.signals import ACTION_LABELS, Action
 from keyaccount.lifecycle.stages import (
     ACTIVE_STAGES,
     LifecycleRules,
@@ -43,8 +44,9 @@ class CustomerLifecycle:
 
     @property
     def warned(self) -> bool:
-        """A churn warning applies: health below the watch level and not prospect/churned."""
-        return self.health.warning and (self.stage in ACTIVE_STAGES or self.stage is Stage.AT_RISK)
+        """A churn warning applies: the customer is in the at-risk stage, or an active
+        customer's health is below the watch level (prospects and churned are never warned)."""
+        return self.stage is Stage.AT_RISK or (self.health.warning and self.stage in ACTIVE_STAGES)
 
 
 @attrs.frozen
@@ -88,6 +90,14 @@ def evaluate_lifecycle(
         health = churn.assess(activity, ctx)
         history = derive_stages(activity, rules, as_of, health)
         last = history[-1]
+        if last.to_stage is Stage.AT_RISK and health.action.code == Action.NONE:
+            # Silent for longer than its own rhythm allows, though no signal fired: call.
+            health = attrs.evolve(
+                health,
+                action=RecommendedAction(
+                    Action.FOLLOW_UP, ACTION_LABELS[Action.FOLLOW_UP], last.reason
+                ),
+            )
         out[cid] = CustomerLifecycle(cid, last.to_stage, last.at, last.reason, history, health)
     return LifecycleResult(as_of, out)
 
