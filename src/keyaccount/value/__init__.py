@@ -1,6 +1,8 @@
 """Customer value (客户价值分析): RFM, historical value, pyramid, concentration, predicted CLV.
 
-API (every result is a frozen attrs record; money is ``Money`` in ``rates.base``)::
+API (every result is a frozen attrs record in the currency ``rates.base``; per-customer
+records keep amounts as ``Decimal`` fields plus ``currency``, with ``Money`` properties, so a
+100k-customer book does not build hundreds of thousands of ``Money`` objects)::
 
     # one pass over the book → per-customer facts (no per-customer store queries)
     facts = facts_from_store(store, clock, rates, window_days=365)          # -> BookFacts
@@ -12,14 +14,16 @@ API (every result is a frozen attrs record; money is ``Money`` in ``rates.base``
         # first_order_on, last_order_on, last_order_at, revenue, gross_profit,
         # window_revenue, window_gross_profit, repeat_revenue (Decimal, net of refunds)
 
-    score_rfm(facts, bins=5)                  -> RfmResult(scores: RfmScore(r, f, m, code))
+    score_rfm(facts, bins=5)                  -> RfmResult(scores: RfmScore(r, f, m, code,
+                                                 recency_days, frequency, monetary_amount))
     historical_values(facts)                  -> {customer_id: Money gross profit to date}
-    build_pyramid(facts, PyramidCuts())       -> PyramidResult(entries: PyramidEntry(layer),
+    build_pyramid(facts, PyramidCuts())       -> PyramidResult(entries: PyramidEntry(layer, rank,
+                                                 gross_profit_amount),
                                                  layers: LayerSummary(strategy, label_zh))
     revenue_concentration(facts, (1, 5, 10))  -> ConcentrationResult(top: TopShare, hhi)
     predict_lifetime_value(facts, ClvConfig())-> LifetimeValueResult(method, reason,
                                                  predictions: CustomerLifetimeValue(p_alive,
-                                                 expected_purchases, clv_revenue, clv))
+                                                 expected_purchases, clv_amount, ...))
 
     analyse_facts(facts, ValueConfig())       -> ValueReport (all of the above)
     analyse_value(store, clock, rates)        -> ValueReport
