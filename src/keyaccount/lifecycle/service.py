@@ -44,9 +44,9 @@ class CustomerLifecycle:
 
     @property
     def warned(self) -> bool:
-        """A churn warning applies: the customer is in the at-risk stage, or an active
-        customer's health is below the watch level (prospects and churned are never warned)."""
-        return self.stage is Stage.AT_RISK or (self.health.warning and self.stage in ACTIVE_STAGES)
+        """A churn warning applies: health below the watch level, in an active or the at-risk
+        stage (prospects and churned customers are never warned)."""
+        return self.health.warning and (self.stage in ACTIVE_STAGES or self.stage is Stage.AT_RISK)
 
 
 @attrs.frozen
