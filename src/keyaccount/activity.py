@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import attrs
 
+from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates
 from keyaccount.models import (
     Complaint,
@@ -37,7 +38,15 @@ _ORDER = TransactionKind.ORDER  # hoisted: enum member lookups are slow in hot l
 
 
 def _times_of(activity: CustomerActivity) -> tuple[datetime, ...]:
-    return tuple(t.occurred_at for t in activity.transactions)
+    times = tuple(t.occurred_at for t in activity.transactions)
+    # Analyses bisect these; sorting an ordered list is one linear pass in C.
+    if list(times) != sorted(times):
+        raise ValidationError(
+            "CustomerActivity.transactions",
+            activity.customer.id,
+            "must be in time order (group_activity sorts them)",
+        )
+    return times
 
 
 @attrs.frozen

@@ -67,3 +67,13 @@ def test_convert_totals_per_currency() -> None:
     assert convert_totals({"CNY": Decimal(1), "USD": Decimal(2)}, rates) == Decimal(15)
     with pytest.raises(MissingRate):
         convert_totals({"EUR": Decimal(1)}, rates)
+
+
+def test_activity_built_by_hand_must_be_in_time_order() -> None:
+    from keyaccount.activity import CustomerActivity
+    from keyaccount.errors import ValidationError
+
+    late, early = order("c1", 1, "10"), order("c1", 50, "20")
+    assert CustomerActivity(cust("c1"), (early, late)).transaction_times[0] == early.occurred_at
+    with pytest.raises(ValidationError, match=r"CustomerActivity\.transactions"):
+        CustomerActivity(cust("c1"), (late, early))
