@@ -133,8 +133,9 @@ class ReviewResult:
     events: Mapping[str, int] = attrs.field(hash=False)
     notes: tuple[str, ...] = ()
     dry_run: bool = False
-    # Wall-clock seconds per section of this run; excluded from equality and exports.
+    # Wall-clock and CPU seconds per section of this run; excluded from equality and exports.
     timings: Mapping[str, float] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
+    cpu_timings: Mapping[str, float] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
 
     @property
     def alerts(self) -> tuple[RiskAlert, ...]:

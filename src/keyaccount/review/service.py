@@ -103,12 +103,15 @@ class _Timer:
 
     def __init__(self) -> None:
         self.laps: dict[str, float] = {}
+        self.cpu_laps: dict[str, float] = {}
         self._last = time.perf_counter()
+        self._last_cpu = time.process_time()
 
     def lap(self, name: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         self.laps[name] = round(now - self._last, 4)
-        self._last = now
+        self.cpu_laps[name] = round(cpu - self._last_cpu, 4)
+        self._last, self._last_cpu = now, cpu
 
 
 @contextmanager
@@ -218,6 +221,7 @@ def _run_review(
         notes=tuple(notes),
         dry_run=config.dry_run,
         timings=timer.laps,
+        cpu_timings=timer.cpu_laps,
     )
 
 
