@@ -12,6 +12,7 @@ from keyaccount import validation as v
 from keyaccount.errors import ValidationError
 from keyaccount.lifecycle.stages import Stage, to_stage
 from keyaccount.models import CustomerId
+from keyaccount.tiering.records import to_utc_fast, utc_fast
 
 
 def _stage(value: Any) -> Any:
@@ -26,9 +27,9 @@ class StageTransition:
     id: str = attrs.field(validator=v.record_id)
     customer_id: CustomerId = attrs.field(validator=v.record_id)
     to_stage: Stage = attrs.field(converter=_stage, validator=v.member_of(Stage))
-    occurred_at: datetime = attrs.field(converter=v.to_utc, validator=v.utc_datetime)
+    occurred_at: datetime = attrs.field(converter=to_utc_fast, validator=utc_fast)
     reason: str = attrs.field(validator=v.non_empty_text)
-    recorded_at: datetime = attrs.field(converter=v.to_utc, validator=v.utc_datetime)
+    recorded_at: datetime = attrs.field(converter=to_utc_fast, validator=utc_fast)
     from_stage: Stage | None = attrs.field(
         default=None, converter=_stage, validator=v.optional_member_of(Stage)
     )
@@ -41,9 +42,9 @@ class LifecycleState:
     id: str = attrs.field(validator=v.record_id)
     customer_id: CustomerId = attrs.field(validator=v.record_id)
     stage: Stage = attrs.field(converter=_stage, validator=v.member_of(Stage))
-    since: datetime = attrs.field(converter=v.to_utc, validator=v.utc_datetime)
+    since: datetime = attrs.field(converter=to_utc_fast, validator=utc_fast)
     reason: str = attrs.field(validator=v.non_empty_text)
-    evaluated_at: datetime = attrs.field(converter=v.to_utc, validator=v.utc_datetime)
+    evaluated_at: datetime = attrs.field(converter=to_utc_fast, validator=utc_fast)
     health: Decimal = attrs.field()
     warning: bool = attrs.field(default=False, validator=v.a_bool)
     action: str | None = attrs.field(default=None, validator=v.optional_text)
