@@ -301,10 +301,10 @@ def _model(
     predictions = _predictions(
         facts.currency,
         data.customers,
-        p_alive=[float(v) for v in p_alive],
-        expected=[float(v) for v in expected],
-        discounted=[float(v) for v in discounted_all],
-        spend=[float(v) for v in spend],
+        p_alive=p_alive.tolist(),
+        expected=expected.tolist(),
+        discounted=discounted_all.tolist(),
+        spend=spend.tolist(),
     )
     return LifetimeValueResult(
         as_of=facts.as_of,
