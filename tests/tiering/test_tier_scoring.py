@@ -98,3 +98,9 @@ def test_explanation_dict_is_json_friendly() -> None:
     scores = ScoringModel.default().score(three_customers(), as_of=NOW, rates=CNY)
     d = scores["a"].criteria[0].as_dict()
     assert set(d) == {"criterion", "label", "raw", "score", "weight", "contribution"}
+
+
+def test_stored_explanation_matches_the_criterion_objects() -> None:
+    scores = ScoringModel.default().score(three_customers(), as_of=NOW, rates=CNY)
+    for s in scores.values():
+        assert s.explanation() == tuple(c.as_dict() for c in s.criteria)

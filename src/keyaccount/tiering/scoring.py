@@ -84,6 +84,23 @@ class CustomerScore:
             )
         )
 
+    def explanation(self) -> tuple[dict[str, Any], ...]:
+        """``CriterionScore.as_dict`` of every criterion, without building the objects."""
+        lay = self.layout
+        return tuple(
+            {
+                "criterion": name,
+                "label": label,
+                "raw": None if raw is None else round(raw, 4),
+                "score": round(score, 4),
+                "weight": round(share, 6),
+                "contribution": round(share * score, 4),
+            }
+            for name, label, raw, score, share in zip(
+                lay.names, lay.labels, self.raw, self.scores, lay.shares, strict=True
+            )
+        )
+
     def criterion(self, name: str) -> CriterionScore:
         for c in self.criteria:
             if c.name == name:

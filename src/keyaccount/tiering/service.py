@@ -223,7 +223,7 @@ def _assignment(run: TierRun, d: TierDecision, assignment_id: str) -> TierAssign
         score=Decimal(f"{min(100.0, max(0.0, d.score.score)):.2f}"),
         tier_set=run.tier_set,
         reason=d.reason,
-        explanation=tuple(c.as_dict() for c in d.score.criteria),
+        explanation=d.score.explanation(),
         previous_tier=d.previous_tier,
         override_id=d.override_id,
     )
