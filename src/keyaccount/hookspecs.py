@@ -88,7 +88,7 @@ def register_tier_criteria(register: RegisterTierCriterion) -> None:
     the raw value of one customer (or ``None``) from its ``CustomerActivity`` and the
     ``ScoringContext``. ``ScoringModel.from_host(host)`` includes every registered criterion.
     A name registered twice, or clashing with a built-in criterion, raises
-    ``DuplicateRegistration``.
+    ``DuplicateRegistration``; anything but a ``Criterion`` raises ``PluginError``.
 
     :param register: callable ``register(criterion)``.
     """
@@ -103,7 +103,8 @@ def register_churn_signals(register: RegisterChurnSignal) -> None:
     signal; ``evaluate(activity, ctx)`` returns a ``SignalHit`` (with the health penalty,
     0–100) when the signal fires for a customer, else ``None``.
     ``ChurnModel.from_host(host)`` includes every registered signal. A name registered twice,
-    or clashing with a built-in signal, raises ``DuplicateRegistration``.
+    or clashing with a built-in signal, raises ``DuplicateRegistration``; anything but a
+    ``ChurnSignal`` raises ``PluginError``.
 
     :param register: callable ``register(signal)``.
     """
