@@ -208,3 +208,12 @@ def test_data_without_lapses_is_a_degenerate_fit() -> None:
     t_x = [40.0 - (k % 3) * 0.1 for k in range(200)]
     with pytest.raises(FitFailed, match="boundary"):
         fit_bgnbd(x, t_x, T)
+
+
+def test_expected_purchases_are_continuous_through_a_equal_one() -> None:
+    def at(a: float) -> float:
+        params = BgNbdParams(r=0.5, alpha=4.0, a=a, b=2.5, log_likelihood=0.0, customers=0)
+        return float(bgnbd_expected_purchases(params, 26, [3], [15], [20])[0])
+
+    assert math.isfinite(at(1.0))
+    assert at(1.0) == pytest.approx((at(1 - 1e-4) + at(1 + 1e-4)) / 2, rel=1e-4)

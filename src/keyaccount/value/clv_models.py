@@ -48,6 +48,7 @@ class ClvExtraMissing(KeyaccountError, ImportError):
 # T, spend by its mean) so scale parameters are near 1; then a parameter beyond e^±9
 # (1.2e-4 … 8.1e3) means it ran off towards 0 or infinity: a degenerate fit.
 SEARCH_LOG_BOUND = 12.0
+A_NEAR_ONE = 1e-7
 DEGENERATE_LOG_PARAMETER = 9.0
 
 
@@ -345,6 +346,10 @@ def bgnbd_expected_purchases(params: BgNbdParams, t: float, x: Any, t_x: Any, T:
         result: Array = np.zeros_like(x)
         return result
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    if abs(a - 1) < A_NEAR_ONE:
+        # a = 1 is a removable singularity of eq. 10 (both factors vanish); the expectation is
+        # continuous in a, so evaluate just beside it.
+        a = 1 + A_NEAR_ONE
     repeat = x > 0
     z = t / (alpha + T + t)
     hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
