@@ -7,6 +7,7 @@ import pytest
 from value_helpers import make_txn as txn
 
 from keyaccount.clock import FixedClock
+from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates
 from keyaccount.models import Customer
 from keyaccount.storage import Store
@@ -50,3 +51,36 @@ def test_analyse_value_over_a_store(store: Store) -> None:
     # Same clock, same data: the same report.
     again = analyse_value(store, FixedClock(AS_OF), rates, ValueConfig(top_n=(1, 3)))
     assert again == report
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"window_days": 0}, "ValueConfig.window_days"),
+        ({"window_days": True}, "ValueConfig.window_days"),
+        ({"rfm_bins": 1}, "ValueConfig.rfm_bins"),
+        ({"top_n": (5, 0)}, "ValueConfig.top_n"),
+        ({"top_n": ()}, "ValueConfig.top_n"),
+        ({"pyramid": {"top": 0.1}}, "ValueConfig.pyramid"),
+        ({"clv": None}, "ValueConfig.clv"),
+    ],
+)
+def test_config_is_validated(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        ValueConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_config_accepts_a_list_of_top_n() -> None:
+    assert ValueConfig(top_n=[3, 1]).top_n == (3, 1)  # type: ignore[arg-type]
+
+
+def test_customer_with_only_a_refund(store: Store) -> None:
+    store.put(Customer(id="odd", name="Odd", created_at=AS_OF - timedelta(days=10)))
+    store.put(txn("odd", "2026-06-01T10:00", -300, -300))
+    report = analyse_value(store, FixedClock(AS_OF), ExchangeRates.single("CNY"))
+    (f,) = report.facts.customers
+    assert (f.orders, f.refunds, f.revenue) == (0, 1, Decimal(-300))
+    assert report.rfm.unscored == ("odd",)
+    assert report.pyramid.entries[0].layer is PyramidLayer.NEGATIVE
+    assert report.lifetime.without_orders == ("odd",)
+    assert report.concentration.customers_with_revenue == 0

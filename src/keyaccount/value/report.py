@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 
 from keyaccount.clock import Clock
+from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates
 from keyaccount.models.ids import CustomerId
 from keyaccount.money import Money
@@ -23,13 +25,46 @@ from keyaccount.value.pyramid import PyramidCuts, PyramidResult, build_pyramid, 
 from keyaccount.value.rfm import RfmResult, score_rfm
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _window(instance: object, attribute: Any, value: Any) -> None:
+    if not _whole(value) or value < 1:
+        raise ValidationError("ValueConfig.window_days", value, "must be a positive whole number")
+
+
+def _bins(instance: object, attribute: Any, value: Any) -> None:
+    if not _whole(value) or not 2 <= value <= 10:
+        raise ValidationError("ValueConfig.rfm_bins", value, "must be a whole number from 2 to 10")
+
+
+def _to_top_n(value: Any) -> tuple[int, ...]:
+    items = tuple(value) if isinstance(value, list | tuple) else (value,)
+    if not items or any(not _whole(n) or n < 1 for n in items):
+        raise ValidationError("ValueConfig.top_n", value, "must be positive whole numbers")
+    return items
+
+
+def _instance_of(kind: type, name: str) -> Any:
+    def check(instance: object, attribute: Any, value: Any) -> None:
+        if not isinstance(value, kind):
+            raise ValidationError(f"ValueConfig.{name}", value, f"must be a {kind.__name__}")
+
+    return check
+
+
 @attrs.frozen
 class ValueConfig:
-    window_days: int = DEFAULT_WINDOW_DAYS
-    rfm_bins: int = 5
-    pyramid: PyramidCuts = attrs.Factory(PyramidCuts)
-    top_n: tuple[int, ...] = DEFAULT_TOP_N
-    clv: ClvConfig = attrs.Factory(ClvConfig)
+    """Settings of the value analyses; every field is checked when the config is built."""
+
+    window_days: int = attrs.field(default=DEFAULT_WINDOW_DAYS, validator=_window)
+    rfm_bins: int = attrs.field(default=5, validator=_bins)
+    pyramid: PyramidCuts = attrs.field(
+        factory=PyramidCuts, validator=_instance_of(PyramidCuts, "pyramid")
+    )
+    top_n: tuple[int, ...] = attrs.field(default=DEFAULT_TOP_N, converter=_to_top_n)
+    clv: ClvConfig = attrs.field(factory=ClvConfig, validator=_instance_of(ClvConfig, "clv"))
 
 
 @attrs.frozen
