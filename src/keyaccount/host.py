@@ -49,6 +49,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "keyaccount.plugins.csv_store",
     "keyaccount.plugins.sqlite_store",
     "keyaccount.plugins.intelligence_records",
+    "keyaccount.plugins.risk_records",
 )
 
 StoreFactory = Callable[[StoreURL, SchemaRegistry], Store]

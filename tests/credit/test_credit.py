@@ -373,3 +373,90 @@ def test_near_limit_fires_at_exactly_the_ratio() -> None:
     assert [a.code for a in report.alerts] == ["near_limit"]
     below = [rec("r1", "899.99", date(2026, 6, 1), date(2026, 7, 1))]
     assert assess_credit({C1: below}, {C1: profile("1000")}, on=ON, rates=CNY).alerts == ()
+
+
+# -- announcing only what changed ------------------------------------------------------------
+
+
+def test_alerts_are_announced_once_then_on_escalation_and_after_clearing(
+    store: Store, clock: FixedClock
+) -> None:
+    from datetime import timedelta
+
+    from keyaccount.credit import RiskAlertState
+
+    store.put_many([rec("r1", "100", date(2026, 1, 1), date(2026, 6, 20))])  # 10 days late
+    first = RecordingSink()
+    credit_review(store, clock=clock, rates=CNY, events=first)
+    assert [(e.data["severity"], e.data["previous_severity"]) for e in first.events] == [
+        ("low", None)
+    ]
+    (state,) = store.query(RiskAlertState)
+    assert (state.id, state.severity, state.raised_at) == (
+        "cus_1.overdue",
+        Severity.LOW,
+        clock.now(),
+    )
+
+    again = RecordingSink()
+    credit_review(store, clock=clock, rates=CNY, events=again)
+    assert again.events == []
+
+    raised = clock.now()
+    clock.advance(timedelta(days=30))  # now 40 days late: medium
+    worse = RecordingSink()
+    credit_review(store, clock=clock, rates=CNY, events=worse)
+    assert [
+        (e.data["severity"], e.data["previous_severity"], e.data["response"]) for e in worse.events
+    ] == [("medium", "low", "instalment_plan")]
+    state = store.get(RiskAlertState, "cus_1.overdue")
+    assert (state.severity, state.raised_at, state.updated_at) == (
+        Severity.MEDIUM,
+        raised,
+        clock.now(),
+    )
+
+    # paid: the alert clears and its state goes
+    store.put(rec("r1", "100", date(2026, 1, 1), date(2026, 6, 20), date(2026, 7, 25)))
+    cleared = RecordingSink()
+    credit_review(store, clock=clock, rates=CNY, events=cleared)
+    assert cleared.events == []
+    assert store.count(RiskAlertState) == 0
+
+    # a new debt going late is announced again
+    store.put(rec("r2", "50", date(2026, 7, 1), date(2026, 7, 20)))
+    back = RecordingSink()
+    credit_review(store, clock=clock, rates=CNY, events=back)
+    assert [e.data["severity"] for e in back.events] == ["low"]
+
+
+def test_lower_severity_updates_the_state_silently(store: Store, clock: FixedClock) -> None:
+    from keyaccount.credit import RiskAlertState
+
+    store.put_many(
+        [
+            rec("r1", "100", date(2026, 1, 1), date(2026, 3, 1)),  # 121 days: critical
+            rec("r2", "100", date(2026, 1, 1), date(2026, 6, 20)),
+        ]
+    )
+    credit_review(store, clock=clock, rates=CNY, events=RecordingSink())
+    store.put(rec("r1", "100", date(2026, 1, 1), date(2026, 3, 1), date(2026, 6, 29)))
+    quieter = RecordingSink()
+    credit_review(store, clock=clock, rates=CNY, events=quieter)
+    assert quieter.events == []
+    assert store.get(RiskAlertState, "cus_1.overdue").severity is Severity.LOW
+
+
+def test_alert_state_validates_its_fields() -> None:
+    from keyaccount.credit import RiskAlertState
+
+    with pytest.raises(ValidationError, match=r"RiskAlertState\.severity"):
+        RiskAlertState(
+            id="cus_1.overdue",
+            customer_id="cus_1",
+            code="overdue",
+            severity="dire",
+            response="legal_review",
+            raised_at=datetime(2026, 1, 1, tzinfo=UTC),
+            updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )

@@ -4,7 +4,8 @@ DSO, collection timeliness (收款及时率) and risk alerts with a recommended 
 
 API: ``assess_credit(receivables_by_customer, profiles_by_customer, *, on, rates, ...)`` →
 ``CreditReport`` (pure, on grouped data); ``credit_review(store, *, clock, rates, events)``
-loads from a store and emits ``risk.alert`` events; building blocks ``age_receivables``,
+loads from a store and announces new or escalated alerts as ``risk.alert`` events
+(``announce_alerts``, remembering them as ``RiskAlertState`` records); building blocks ``age_receivables``,
 ``exposure``, ``dso``, ``collection_timeliness``, ``evaluate_risk``.
 """
 
@@ -20,6 +21,7 @@ from keyaccount.credit.ageing import (
 )
 from keyaccount.credit.alerts import (
     RESPONSE_LABELS,
+    RISK_ALERT,
     OverdueStep,
     RiskAlert,
     RiskResponse,
@@ -34,9 +36,11 @@ from keyaccount.credit.measures import (
     dso,
     exposure,
 )
+from keyaccount.credit.records import RiskAlertState
 from keyaccount.credit.service import (
     CreditReport,
     CustomerCredit,
+    announce_alerts,
     assess_credit,
     credit_review,
     emit_alerts,
@@ -47,6 +51,7 @@ from keyaccount.credit.service import (
 __all__ = [
     "DEFAULT_BUCKETS",
     "RESPONSE_LABELS",
+    "RISK_ALERT",
     "Ageing",
     "AgeingBucket",
     "AgeingBuckets",
@@ -57,10 +62,12 @@ __all__ = [
     "Exposure",
     "OverdueStep",
     "RiskAlert",
+    "RiskAlertState",
     "RiskResponse",
     "RiskRules",
     "Timeliness",
     "age_receivables",
+    "announce_alerts",
     "assess_credit",
     "collection_timeliness",
     "credit_review",

@@ -30,6 +30,8 @@ from keyaccount.events import DomainEvent
 from keyaccount.models import CustomerId, Severity
 from keyaccount.money import Money
 
+RISK_ALERT = "risk.alert"
+
 SEVERITY_RANK: Mapping[Severity, int] = {
     Severity.LOW: 1,
     Severity.MEDIUM: 2,
@@ -110,14 +112,16 @@ class RiskAlert:
     def rank(self) -> int:
         return SEVERITY_RANK[self.severity]
 
-    def to_event(self, occurred_at: Any) -> DomainEvent:
+    def to_event(self, occurred_at: Any, previous: Severity | None = None) -> DomainEvent:
+        """The ``risk.alert`` event; ``previous_severity`` is set when the alert escalated."""
         return DomainEvent(
-            "risk.alert",
+            RISK_ALERT,
             occurred_at,
             self.customer_id,
             {
                 "code": self.code,
                 "severity": self.severity.value,
+                "previous_severity": previous.value if previous is not None else None,
                 "response": self.response.value,
                 "message": self.message,
                 "facts": dict(self.facts),

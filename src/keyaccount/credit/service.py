@@ -23,12 +23,13 @@ from keyaccount.credit.ageing import (
     outstanding_on,
     to_base,
 )
-from keyaccount.credit.alerts import RiskAlert, RiskRules, evaluate_risk
+from keyaccount.credit.alerts import SEVERITY_RANK, RiskAlert, RiskRules, evaluate_risk
 from keyaccount.credit.measures import Dso, Exposure, Timeliness, TimelinessAccumulator
+from keyaccount.credit.records import RiskAlertState, alert_state_id
 from keyaccount.errors import ValidationError
 from keyaccount.events import EventSink, NullSink
 from keyaccount.fx import ExchangeRates
-from keyaccount.models import CreditProfile, CustomerId, Receivable
+from keyaccount.models import CreditProfile, CustomerId, Receivable, Severity
 from keyaccount.money import Money
 from keyaccount.storage import Store
 
@@ -320,13 +321,61 @@ def _newer(a: CreditProfile, b: CreditProfile) -> bool:
 
 
 def emit_alerts(alerts: Iterable[RiskAlert], events: EventSink, clock: Clock) -> int:
-    """Announce each alert as a ``risk.alert`` DomainEvent; returns how many were sent."""
+    """Announce every alert as a ``risk.alert`` DomainEvent (no memory of earlier runs);
+    returns how many were sent. ``announce_alerts`` announces only what changed."""
     at = clock.now()
     sent = 0
     for alert in alerts:
         events.emit(alert.to_event(at))
         sent += 1
     return sent
+
+
+def announce_alerts(
+    store: Store, alerts: Iterable[RiskAlert], events: EventSink, clock: Clock
+) -> tuple[RiskAlert, ...]:
+    """Announce the alerts that are new or have escalated since the last run, and remember
+    what holds (``RiskAlertState``) so a scheduled review does not repeat itself.
+
+    One query reads the known states; in one transaction new and changed states are
+    written and the states of alerts that no longer hold are deleted (a recurrence is then
+    announced again). A lower severity updates the state silently. Events follow the commit.
+    Returns the announced alerts.
+    """
+    now = clock.now()
+    known = {s.id: s for s in store.query(RiskAlertState)}
+    holding: set[str] = set()
+    writes: list[RiskAlertState] = []
+    announce: list[tuple[RiskAlert, Severity | None]] = []
+    for alert in alerts:
+        sid = alert_state_id(alert.customer_id, alert.code)
+        holding.add(sid)
+        before = known.get(sid)
+        if before is None:
+            announce.append((alert, None))
+        elif SEVERITY_RANK[alert.severity] > SEVERITY_RANK[before.severity]:
+            announce.append((alert, before.severity))
+        elif before.severity is alert.severity and before.response is alert.response:
+            continue
+        writes.append(
+            RiskAlertState(
+                id=sid,
+                customer_id=alert.customer_id,
+                code=alert.code,
+                severity=alert.severity,
+                response=alert.response,
+                raised_at=before.raised_at if before is not None else now,
+                updated_at=now,
+            )
+        )
+    cleared = [sid for sid in known if sid not in holding]
+    with store.transaction():
+        store.put_many(writes)
+        for sid in cleared:
+            store.delete(RiskAlertState, sid)
+    for alert, previous in announce:
+        events.emit(alert.to_event(now, previous))
+    return tuple(a for a, _ in announce)
 
 
 def credit_review(
@@ -341,7 +390,7 @@ def credit_review(
     timeliness_days: int = 90,
 ) -> CreditReport:
     """Load receivables and credit profiles from ``store``, assess them on today's date and
-    announce every alert through ``events``."""
+    announce new and escalated alerts through ``events`` (see ``announce_alerts``)."""
     report = assess_credit(
         group_by_customer(store.query(Receivable)),
         latest_profiles(store.query(CreditProfile)),
@@ -352,5 +401,5 @@ def credit_review(
         dso_days=dso_days,
         timeliness_days=timeliness_days,
     )
-    emit_alerts(report.alerts, events or NullSink(), clock)
+    announce_alerts(store, report.alerts, events or NullSink(), clock)
     return report

@@ -26,8 +26,8 @@ from keyaccount.credit import (
     AgeingBuckets,
     CreditReport,
     RiskRules,
+    announce_alerts,
     assess_credit,
-    emit_alerts,
 )
 from keyaccount.credit.alerts import SEVERITY_RANK
 from keyaccount.events import DomainEvent, EventSink, NullSink
@@ -197,7 +197,8 @@ def _run_review(
         dso_days=config.dso_days,
         timeliness_days=config.timeliness_days,
     )
-    emit_alerts(credit.alerts, sink, clock)
+    if not config.dry_run:
+        announce_alerts(store, credit.alerts, sink, clock)
     timer.lap("credit")
 
     period = config.kpi_period or Period.trailing(on, config.kpi_period_days)
