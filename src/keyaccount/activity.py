@@ -10,8 +10,10 @@ once per currency (``convert_totals``), not once per transaction.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -95,6 +97,21 @@ def group_activity(
     Records of customers not in ``customers`` (archived, merged or unknown ids) are ignored;
     when a customer has several credit profiles the most recently updated one is kept.
     """
+    with gc_paused():
+        return _group(
+            customers, transactions, interactions, complaints, receivables, surveys, credit_profiles
+        )
+
+
+def _group(
+    customers: Iterable[Customer],
+    transactions: Iterable[Transaction],
+    interactions: Iterable[Interaction],
+    complaints: Iterable[Complaint],
+    receivables: Iterable[Receivable],
+    surveys: Iterable[SurveyResponse],
+    credit_profiles: Iterable[CreditProfile],
+) -> dict[CustomerId, CustomerActivity]:
     book: dict[CustomerId, Customer] = {c.id: c for c in customers}
     txs: dict[str, list[Transaction]] = defaultdict(list)
     ints: dict[str, list[Interaction]] = defaultdict(list)
@@ -180,6 +197,24 @@ def load_activity(
         surveys=store.query(SurveyResponse),
         credit_profiles=store.query(CreditProfile),
     )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a whole-book analysis, then restore it.
+
+    Analyses allocate millions of small acyclic objects while the book itself (millions of
+    records) is alive; every full collection rescans the book, which costs about a quarter of
+    the run on a 100k-customer book. Reference counting still frees everything as usual; the
+    collector is re-enabled (if it was enabled) when the block ends, even on error.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def open_amount(r: Receivable, on: date) -> Decimal:

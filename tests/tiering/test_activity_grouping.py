@@ -77,3 +77,24 @@ def test_activity_built_by_hand_must_be_in_time_order() -> None:
     assert CustomerActivity(cust("c1"), (early, late)).transaction_times[0] == early.occurred_at
     with pytest.raises(ValidationError, match=r"CustomerActivity\.transactions"):
         CustomerActivity(cust("c1"), (late, early))
+
+
+def test_gc_paused_restores_the_collector() -> None:
+    import gc
+
+    from keyaccount.activity import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import attrs
 
-from keyaccount.activity import Book, load_activity
+from keyaccount.activity import Book, gc_paused, load_activity
 from keyaccount.clock import Clock, ensure_utc
 from keyaccount.events import DomainEvent, EventSink
 from keyaccount.fx import ExchangeRates
 from keyaccount.lifecycle.churn import ChurnModel, HealthAssessment, RecommendedAction
 from keyaccount.lifecycle.records import LifecycleState, StageTransition
-from keyaccount.lifecycle.signals import ACTION_LABELS, Action
+from keyaccount.lifecycle.signals import ACTION_LABELS, Action, ChurnContext
 from keyaccount.lifecycle.stages import (
     ACTIVE_STAGES,
     LifecycleRules,
@@ -86,6 +86,19 @@ def evaluate_lifecycle(
     churn = churn or ChurnModel()
     ctx = churn.context(as_of, rates, policies or default_policy_book())
     out: dict[CustomerId, CustomerLifecycle] = {}
+    with gc_paused():
+        _evaluate_into(out, book, as_of, rules, churn, ctx)
+    return LifecycleResult(as_of, out)
+
+
+def _evaluate_into(
+    out: dict[CustomerId, CustomerLifecycle],
+    book: Book,
+    as_of: datetime,
+    rules: LifecycleRules,
+    churn: ChurnModel,
+    ctx: ChurnContext,
+) -> None:
     for cid, activity in book.items():
         health = churn.assess(activity, ctx)
         history = derive_stages(activity, rules, as_of, health)
@@ -99,7 +112,6 @@ def evaluate_lifecycle(
                 ),
             )
         out[cid] = CustomerLifecycle(cid, last.to_stage, last.at, last.reason, history, health)
-    return LifecycleResult(as_of, out)
 
 
 class LifecycleService:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import attrs
 
-from keyaccount.activity import Book, add_to_totals, convert_totals
+from keyaccount.activity import Book, add_to_totals, convert_totals, gc_paused
 from keyaccount.fx import ExchangeRates
 from keyaccount.lifecycle.signals import ACTION_LABELS, Action
 from keyaccount.lifecycle.stages import Stage
@@ -52,6 +52,19 @@ def win_back_list(
     limit: int | None = None,
 ) -> list[WinBackCandidate]:
     """Rank churned customers by the value they brought; ``stages`` maps id → (stage, since)."""
+    with gc_paused():
+        return _win_back(book, stages, rates, window_days, min_profit, policies, limit)
+
+
+def _win_back(
+    book: Book,
+    stages: Mapping[CustomerId, tuple[Stage, datetime]],
+    rates: ExchangeRates,
+    window_days: int,
+    min_profit: Decimal,
+    policies: PolicyBook | None,
+    limit: int | None,
+) -> list[WinBackCandidate]:
     policies = policies or default_policy_book()
     out: list[WinBackCandidate] = []
     for cid, (stage, since) in stages.items():

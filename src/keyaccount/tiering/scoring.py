@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from keyaccount.activity import Book
+from keyaccount.activity import Book, gc_paused
 from keyaccount.errors import DuplicateRegistration, ValidationError
 from keyaccount.fx import ExchangeRates
 from keyaccount.models import CustomerId
@@ -176,6 +176,16 @@ class ScoringModel:
         potential: Mapping[CustomerId, int] | None = None,
     ) -> dict[CustomerId, CustomerScore]:
         """Score every customer in ``book``; pure (reads nothing but its arguments)."""
+        with gc_paused():
+            return self._score(book, as_of, rates, potential)
+
+    def _score(
+        self,
+        book: Book,
+        as_of: datetime,
+        rates: ExchangeRates,
+        potential: Mapping[CustomerId, int] | None,
+    ) -> dict[CustomerId, CustomerScore]:
         ctx = ScoringContext(as_of, rates, self.window_days, potential or {})
         shares = self.weight_shares()
         criteria = self.criteria

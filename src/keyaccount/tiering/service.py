@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import attrs
 
-from keyaccount.activity import Book, load_activity
+from keyaccount.activity import Book, gc_paused, load_activity
 from keyaccount.clock import Clock, ensure_utc
 from keyaccount.errors import ValidationError
 from keyaccount.events import DomainEvent, EventSink
@@ -123,16 +123,17 @@ class TieringService:
         prev = dict(current)
         if previous:
             prev.update({cid: t for cid, t in previous.items() if cid in prev})
-        decisions = assign_tiers(
-            scores,
-            self.tier_set,
-            self.rule,
-            as_of=when,
-            previous=prev,
-            current=current,
-            overrides=overrides,
-            hysteresis=self.hysteresis,
-        )
+        with gc_paused():
+            decisions = assign_tiers(
+                scores,
+                self.tier_set,
+                self.rule,
+                as_of=when,
+                previous=prev,
+                current=current,
+                overrides=overrides,
+                hysteresis=self.hysteresis,
+            )
         return TieringResult(when, self.tier_set, self.rule.describe(), decisions)
 
     def run(self, book: Book | None = None, *, as_of: datetime | None = None) -> TieringResult:
