@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
@@ -326,7 +327,7 @@ def _value(
     add(f"{L('hhi')}: {conc.hhi:.4f}")
     life = value.lifetime
     add(_heading("clv", lang, f"{L('method')}: {life.method.value} · {life.reason}"))
-    best = sorted(life.predictions, key=lambda p: (-p.clv.amount, p.customer_id))[:5]
+    best = heapq.nsmallest(5, life.predictions, key=lambda p: (-p.clv_amount, p.customer_id))
     if best:
         add(
             format_table(

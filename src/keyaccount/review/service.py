@@ -446,7 +446,7 @@ def _accounts(
                 revenue_share=float(revenue / total) if total > 0 else 0.0,
                 pyramid_layer=layers.get(cid),
                 rfm=rfm.get(cid),
-                clv=prediction.clv.amount if prediction is not None else None,
+                clv=prediction.clv_amount if prediction is not None else None,
                 p_alive=prediction.p_alive if prediction is not None else None,
                 outstanding=position.outstanding_amount if position is not None else _ZERO,
                 overdue=position.overdue_amount if position is not None else _ZERO,
