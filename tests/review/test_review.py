@@ -302,3 +302,9 @@ def test_review_restores_the_garbage_collector(book_store: Store) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("field", ["dso_days", "timeliness_days", "kpi_period_days"])
+def test_config_refuses_non_positive_windows_before_anything_runs(field: str) -> None:
+    with pytest.raises(ValidationError, match=rf"ReviewConfig\.{field}"):
+        ReviewConfig(**{field: 0})  # type: ignore[arg-type]

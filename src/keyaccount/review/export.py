@@ -96,60 +96,48 @@ def review_document(result: ReviewResult) -> dict[str, Any]:
         "accounts": [plain(a) for a in result.accounts],
     }
     t = result.tiering
-    doc["tiering"] = (
-        None
-        if t is None
-        else {
-            "tier_set": t.tier_set.name,
-            "rule": t.rule,
-            "counts": dict(t.counts),
-            "changes": [plain(c) for c in t.changes],
-            "applied": t.applied,
-        }
-    )
+    doc["tiering"] = {
+        "tier_set": t.tier_set.name,
+        "rule": t.rule,
+        "counts": dict(t.counts),
+        "changes": [plain(c) for c in t.changes],
+        "applied": t.applied,
+    }
     life = result.lifecycle
-    doc["lifecycle"] = (
-        None
-        if life is None
-        else {
-            "stage_counts": dict(life.stage_counts),
-            "changes": [plain(c) for c in life.changes],
-            "warnings": [plain(w) for w in life.warnings],
-            "applied": life.applied,
-        }
-    )
+    doc["lifecycle"] = {
+        "stage_counts": dict(life.stage_counts),
+        "changes": [plain(c) for c in life.changes],
+        "warnings": [plain(w) for w in life.warnings],
+        "applied": life.applied,
+    }
     v = result.value
-    doc["value"] = (
-        None
-        if v is None
-        else {
-            "window_days": v.facts.window_days,
-            "pyramid": [
-                {
-                    "layer": s.layer.value,
-                    "label_zh": s.label_zh,
-                    "customers": s.customers,
-                    "gross_profit": plain(s.gross_profit),
-                    "strategy": s.strategy,
-                    "strategy_zh": s.strategy_zh,
-                }
-                for s in v.pyramid.layers
+    doc["value"] = {
+        "window_days": v.facts.window_days,
+        "pyramid": [
+            {
+                "layer": s.layer.value,
+                "label_zh": s.label_zh,
+                "customers": s.customers,
+                "gross_profit": plain(s.gross_profit),
+                "strategy": s.strategy,
+                "strategy_zh": s.strategy_zh,
+            }
+            for s in v.pyramid.layers
+        ],
+        "concentration": {
+            "total_revenue": plain(v.concentration.total_revenue),
+            "hhi": plain(v.concentration.hhi),
+            "top": [
+                {"n": x.n, "revenue": plain(x.revenue), "share": plain(x.share)}
+                for x in v.concentration.top
             ],
-            "concentration": {
-                "total_revenue": plain(v.concentration.total_revenue),
-                "hhi": plain(v.concentration.hhi),
-                "top": [
-                    {"n": x.n, "revenue": plain(x.revenue), "share": plain(x.share)}
-                    for x in v.concentration.top
-                ],
-            },
-            "lifetime": {
-                "method": v.lifetime.method.value,
-                "reason": v.lifetime.reason,
-                "total_clv": plain(v.lifetime.total_clv),
-            },
-        }
-    )
+        },
+        "lifetime": {
+            "method": v.lifetime.method.value,
+            "reason": v.lifetime.reason,
+            "total_clv": plain(v.lifetime.total_clv),
+        },
+    }
     c = result.credit
     doc["credit"] = {
         "ageing": [

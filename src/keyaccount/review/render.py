@@ -183,8 +183,6 @@ def _tiers(
 ) -> None:
     L: Callable[[str], str] = lambda key: label(key, lang)  # noqa: E731
     section = result.tiering
-    if section is None:
-        return
     add(_heading("tiers", lang, f"{section.tier_set.name} · {section.rule}"))
     total = sum(section.counts.values())
     rows = [
@@ -232,8 +230,6 @@ def _tier_name(display: str, code: str, lang: str) -> str:
 def _lifecycle(result: ReviewResult, max_rows: int, lang: str, add: Callable[[str], None]) -> None:
     L: Callable[[str], str] = lambda key: label(key, lang)  # noqa: E731
     section = result.lifecycle
-    if section is None:
-        return
     add(_heading("lifecycle", lang))
     total = sum(section.stage_counts.values())
     add(
@@ -291,8 +287,6 @@ def _value(
 ) -> None:
     L: Callable[[str], str] = lambda key: label(key, lang)  # noqa: E731
     value = result.value
-    if value is None:
-        return
     add(_heading("pyramid", lang))
     rows = [
         (

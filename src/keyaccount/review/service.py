@@ -13,12 +13,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 import attrs
 
+from keyaccount import validation as v
 from keyaccount.activity import Book, load_activity
 from keyaccount.clock import Clock
 from keyaccount.credit import (
@@ -75,10 +75,10 @@ class ReviewConfig:
     value: ValueConfig = attrs.Factory(ValueConfig)
     buckets: AgeingBuckets = DEFAULT_BUCKETS
     risk_rules: RiskRules = attrs.Factory(RiskRules)
-    dso_days: int = 90
-    timeliness_days: int = 90
+    dso_days: int = attrs.field(default=90, validator=v.int_between(1, 3660))
+    timeliness_days: int = attrs.field(default=90, validator=v.int_between(1, 3660))
     kpi_period: Period | None = None
-    kpi_period_days: int = 90
+    kpi_period_days: int = attrs.field(default=90, validator=v.int_between(1, 3660))
     lifecycle_rules: LifecycleRules | None = None
     churn: ChurnModel | None = None
     policies: PolicyBook | None = None
@@ -384,7 +384,7 @@ def _value(book: Book, as_of: datetime, rates: ExchangeRates, config: ReviewConf
 def _kpis(
     book: Book,
     period: Period,
-    on: Any,
+    on: date,
     rates: ExchangeRates,
     tiers: Mapping[CustomerId, str],
 ) -> KpiReport:
@@ -405,7 +405,7 @@ def _kpis(
 def _accounts(
     book: Book,
     tiering: TieringResult,
-    lifecycle: LifecycleSection | None,
+    lifecycle: LifecycleSection,
     value: ValueReport,
     credit: CreditReport,
     currency: str,
@@ -415,8 +415,8 @@ def _accounts(
     layers = {e.customer_id: e.layer.value for e in value.pyramid.entries}
     rfm = {s.customer_id: s.code for s in value.rfm.scores}
     clv = value.lifetime.by_id()
-    stages: Mapping[CustomerId, str] = lifecycle.stages if lifecycle is not None else {}
-    health: Mapping[CustomerId, float] = lifecycle.health if lifecycle is not None else {}
+    stages = lifecycle.stages
+    health = lifecycle.health
     total = sum((f.window_revenue for f in facts.values()), _ZERO)
     rows: list[AccountRow] = []
     for cid, activity in book.items():
