@@ -9,13 +9,14 @@ manager, a win-back offer for the others.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import attrs
 
-from keyaccount.activity import Book, add_to_totals, convert_totals, gc_paused
+from keyaccount.activity import Book, convert_totals, gc_paused
 from keyaccount.fx import ExchangeRates
 from keyaccount.lifecycle.signals import ACTION_LABELS, Action
 from keyaccount.lifecycle.stages import Stage
@@ -24,6 +25,7 @@ from keyaccount.money import Money
 from keyaccount.tiering.policy import PolicyBook, default_policy_book
 
 _ORDER = TransactionKind.ORDER  # hoisted: enum member lookups are slow in hot loops
+_CHURNED = Stage.CHURNED
 
 
 @attrs.frozen
@@ -67,23 +69,29 @@ def _win_back(
 ) -> list[WinBackCandidate]:
     policies = policies or default_policy_book()
     out: list[WinBackCandidate] = []
+    window = timedelta(days=window_days)
+    zero = Decimal(0)
     for cid, (stage, since) in stages.items():
-        if stage is not Stage.CHURNED or cid not in book:
+        if stage is not _CHURNED:
             continue
-        activity = book[cid]
-        orders = [t for t in activity.transactions if t.kind is _ORDER]
-        if not orders:
+        activity = book.get(cid)
+        if activity is None:
             continue
-        last = orders[-1].occurred_at
-        start = last - timedelta(days=window_days)
+        txs = activity.transactions
+        last = next((t.occurred_at for t in reversed(txs) if t.kind is _ORDER), None)
+        if last is None:
+            continue
+        times = activity.transaction_times
+        lo = bisect.bisect_right(times, last - window)
+        hi = bisect.bisect_right(times, last)
         revenue: dict[str, Decimal] = {}
         profit: dict[str, Decimal] = {}
         count = 0
-        for t in activity.transactions:
-            if start < t.occurred_at <= last:
-                add_to_totals(revenue, t.amount)
-                add_to_totals(profit, t.gross_profit)
-                count += t.kind is _ORDER
+        for t in txs[lo:hi]:
+            amount, gross = t.amount, t.gross_profit
+            revenue[amount.currency] = revenue.get(amount.currency, zero) + amount.amount
+            profit[gross.currency] = profit.get(gross.currency, zero) + gross.amount
+            count += t.kind is _ORDER
         gp = convert_totals(profit, rates)
         if gp <= min_profit:
             continue
