@@ -23,13 +23,15 @@ API summary (all results are frozen attrs; nothing here queries the store per cu
     #       orders, revenue: Money, gross_profit: Money, action, action_label)], by profit
 
     svc = LifecycleService(store, clock, events, rates, rules=..., churn=..., policies=...)
-    result = svc.run(book)   # + stores StageTransition / LifecycleState, emits
-                             #   "lifecycle.stage_changed" and "churn.warning" events
+    previous = svc.states()  # {id: LifecycleState} as of the last run (one query)
+    result = svc.run(book, previous=previous)   # + stores StageTransition / LifecycleState,
+                             #   emits "lifecycle.stage_changed" and "churn.warning" events
 
     ChurnModel().assess_book(book, as_of=now, rates=rates) -> {id: HealthAssessment}
 
 Plugins add signals with the ``register_churn_signals(register)`` hook:
-``register(ChurnSignal(name, label, evaluate))``; ``ChurnModel.from_host(host)`` uses them.
+``register(ChurnSignal(name, label, evaluate))``; ``ChurnModel.from_host(host)`` uses them
+(``ChurnModel(...).with_extra(signals)`` adds signals by hand). See docs/lifecycle.md.
 """
 
 from keyaccount.lifecycle.churn import (
