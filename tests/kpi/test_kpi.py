@@ -278,3 +278,24 @@ def test_time_ordered_fast_path_gives_the_same_facts() -> None:
     assert fast == slow
     assert (fast.revenue_prev, fast.revenue_cur) == (2, 1)
     assert (fast.buying_prev, fast.buying_cur, fast.retained) == (1, 1, 1)
+
+
+def test_series_gives_one_report_per_period() -> None:
+    from keyaccount.kpi import kpi_series
+
+    customers, orders, receivables, responses = book()
+    months = [Period.month(2026, m) for m in (4, 5, 6)]
+    series = kpi_series(customers, orders, receivables, responses, periods=months, on=ON, rates=CNY)
+    assert [r.period for r in series] == months
+    # May: c1 (May 1) and c4 (May 2) order; the 31 days before (Mar 31 - Apr 30) only c3
+    # (Mar 31), which does not come back
+    may = series[1].portfolio
+    assert (may.facts.buying_prev, may.facts.buying_cur, may.facts.retained) == (1, 2, 0)
+    assert may.value("retention_rate") == pytest.approx(0.0)
+    assert may.value("customer_growth") == pytest.approx(1.0)
+    # June: nobody orders (c1's June entry is a refund); of the 30 days before (May 2-31)
+    # only c4 bought, and it is lost
+    june = series[2].portfolio
+    assert (june.facts.buying_prev, june.facts.buying_cur) == (1, 0)
+    assert june.value("churn_rate") == pytest.approx(1.0)
+    assert june.facts.revenue_cur == -50

@@ -3,7 +3,8 @@ CSAT and NPS per manager, team, tier and period. Formulas: ``docs/kpis.md`` and 
 function's docstring in ``keyaccount.kpi.measures``.
 
 API: ``kpi_report(customers, orders_by_customer, receivables_by_customer,
-responses_by_customer, *, period, on, rates, tiers=None)`` → ``KpiReport``; ``Period``
+responses_by_customer, *, period, on, rates, tiers=None)`` → ``KpiReport``;
+``kpi_series(..., periods=[...])`` → one report per period; ``Period``
 (``month``, ``quarter``, ``year``, ``trailing``, ``previous``); ``KPI_CATALOGUE``.
 """
 
@@ -33,6 +34,7 @@ from keyaccount.kpi.scorecard import (
     gather_facts,
     group,
     kpi_report,
+    kpi_series,
     scorecard,
 )
 
@@ -56,6 +58,7 @@ __all__ = [
     "gather_facts",
     "group",
     "kpi_report",
+    "kpi_series",
     "new_customers",
     "nps",
     "retention_rate",

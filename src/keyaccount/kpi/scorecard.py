@@ -132,3 +132,33 @@ def kpi_report(
         by_team=group(facts, lambda cid: by_id[cid].team, Dimension.TEAM, period),
         by_tier=group(facts, tier_of, Dimension.TIER, period),
     )
+
+
+def kpi_series(
+    customers: Sequence[Customer],
+    orders: Mapping[CustomerId, Sequence[Transaction]],
+    receivables: Mapping[CustomerId, Sequence[Receivable]],
+    responses: Mapping[CustomerId, Sequence[SurveyResponse]],
+    *,
+    periods: Sequence[Period],
+    on: date,
+    rates: ExchangeRates,
+    tiers: Mapping[CustomerId, str] | None = None,
+    time_ordered: bool = False,
+) -> tuple[KpiReport, ...]:
+    """One ``KpiReport`` per period, in the order given (for trends: the last four quarters,
+    the months of a year). Each period is compared with the one just before it."""
+    return tuple(
+        kpi_report(
+            customers,
+            orders,
+            receivables,
+            responses,
+            period=p,
+            on=on,
+            rates=rates,
+            tiers=tiers,
+            time_ordered=time_ordered,
+        )
+        for p in periods
+    )
