@@ -67,6 +67,7 @@ _LABELS: Mapping[str, tuple[str, str]] = {
     "bucket": ("账龄", "Age"),
     "amount": ("金额", "Amount"),
     "value": ("数值", "Value"),
+    "kpi": ("指标", "KPI"),
     "severity": ("严重度", "Severity"),
     "response": ("建议措施", "Response"),
     "detail": ("详情", "Detail"),

@@ -414,7 +414,7 @@ def _kpis(result: ReviewResult, lang: str, add: Callable[[str], None]) -> None:
         )
         for code, v in p.values.items()
     ]
-    add(format_table(["KPI", L("value"), "n / d"], rows, right=(1, 2)))
+    add(format_table([L("kpi"), L("value"), "n / d"], rows, right=(1, 2)))
     for key, cards in (
         ("kpi_by_manager", kpis.by_manager),
         ("kpi_by_team", kpis.by_team),
