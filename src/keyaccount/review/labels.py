@@ -68,6 +68,7 @@ _LABELS: Mapping[str, tuple[str, str]] = {
     "amount": ("金额", "Amount"),
     "value": ("数值", "Value"),
     "kpi": ("指标", "KPI"),
+    "window": ("收入与毛利为近 {n} 天", "revenue and profit over the last {n} days"),
     "severity": ("严重度", "Severity"),
     "response": ("建议措施", "Response"),
     "detail": ("详情", "Detail"),

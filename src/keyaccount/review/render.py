@@ -112,7 +112,7 @@ def render_review(
     for note in result.notes:
         add(f"{L('notes')}: {note}")
 
-    _top_accounts(result.accounts, top, lang, add)
+    _top_accounts(result.accounts, top, lang, add, result.value.facts.window_days)
     _tiers(result, names, max_rows, lang, add)
     _lifecycle(result, max_rows, lang, add)
     _value(result, names, lang, add)
@@ -122,10 +122,14 @@ def render_review(
 
 
 def _top_accounts(
-    accounts: Sequence[AccountRow], top: int, lang: str, add: Callable[[str], None]
+    accounts: Sequence[AccountRow],
+    top: int,
+    lang: str,
+    add: Callable[[str], None],
+    window_days: int,
 ) -> None:
     L: Callable[[str], str] = lambda key: label(key, lang)  # noqa: E731
-    add(_heading("top_accounts", lang))
+    add(_heading("top_accounts", lang, L("window").format(n=window_days)))
     if not accounts:
         add(L("none"))
         return
