@@ -171,6 +171,10 @@ def test_empty_portfolio(store: Store) -> None:
     assert result.credit.outstanding == cny(0)
     assert result.kpis.portfolio.value("retention_rate") is None
     assert result.notes
+    doc = json.loads(json.dumps(review_document(result)))
+    assert doc["accounts"] == []
+    assert doc["credit"]["dso"] is None
+    assert doc["kpis"]["portfolio"]["kpis"]["nps"]["value"] is None
     for lang in ("zh", "en"):
         assert result.notes[0] in render_review(result, lang)
 
