@@ -17,8 +17,10 @@ import pluggy
 if TYPE_CHECKING:
     from keyaccount.crm import RegisterCrmProvider
     from keyaccount.events import DomainEvent
+    from keyaccount.lifecycle.signals import RegisterChurnSignal
     from keyaccount.schema import RegisterRecordType
     from keyaccount.storage import RegisterStorageBackend
+    from keyaccount.tiering.criteria import RegisterTierCriterion
 
 PROJECT = "keyaccount"
 
@@ -73,4 +75,36 @@ def on_domain_event(event: DomainEvent) -> None:
     an exception raised by one is logged and does not stop the others or the service.
 
     :param event: the ``DomainEvent``; ``event.name`` says what happened.
+    """
+
+
+@hookspec
+def register_tier_criteria(register: RegisterTierCriterion) -> None:
+    """Add criteria to the tiering score model (客户分级评分指标).
+
+    Fires once, when the plugin host first loads (not firstresult: every plugin's criteria
+    are collected). Call ``register(Criterion(name, label, measure, normaliser,
+    default_weight, missing_score))`` for each criterion; ``measure(activity, ctx)`` returns
+    the raw value of one customer (or ``None``) from its ``CustomerActivity`` and the
+    ``ScoringContext``. ``ScoringModel.from_host(host)`` includes every registered criterion.
+    A name registered twice, or clashing with a built-in criterion, raises
+    ``DuplicateRegistration``; anything but a ``Criterion`` raises ``PluginError``.
+
+    :param register: callable ``register(criterion)``.
+    """
+
+
+@hookspec
+def register_churn_signals(register: RegisterChurnSignal) -> None:
+    """Add churn early-warning signals (流失预警信号) to the health score.
+
+    Fires once, when the plugin host first loads (not firstresult: every plugin's signals are
+    collected). Call ``register(ChurnSignal(name, label, evaluate, action))`` for each
+    signal; ``evaluate(activity, ctx)`` returns a ``SignalHit`` (with the health penalty,
+    0–100) when the signal fires for a customer, else ``None``.
+    ``ChurnModel.from_host(host)`` includes every registered signal. A name registered twice,
+    or clashing with a built-in signal, raises ``DuplicateRegistration``; anything but a
+    ``ChurnSignal`` raises ``PluginError``.
+
+    :param register: callable ``register(signal)``.
     """

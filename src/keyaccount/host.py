@@ -19,7 +19,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
@@ -30,6 +30,10 @@ from keyaccount.errors import DuplicateRegistration, PluginError, UnknownStoreUR
 from keyaccount.events import DomainEvent
 from keyaccount.schema import SchemaRegistry
 from keyaccount.storage import Store, StoreURL
+
+if TYPE_CHECKING:
+    from keyaccount.lifecycle.signals import ChurnSignal
+    from keyaccount.tiering.criteria import Criterion
 
 log = logging.getLogger("keyaccount.plugins")
 
@@ -47,6 +51,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "keyaccount.plugins.operations_records",
     "keyaccount.plugins.governance_records",
     "keyaccount.plugins.zoho",
+    "keyaccount.plugins.intelligence_records",
+    "keyaccount.plugins.risk_records",
 )
 
 StoreFactory = Callable[[StoreURL, SchemaRegistry], Store]
@@ -111,6 +117,8 @@ class PluginHost:
         self._schemas = SchemaRegistry()
         self._backends: dict[str, Registration] = {}
         self._providers: dict[str, Registration] = {}
+        self._criteria: dict[str, Registration] = {}
+        self._signals: dict[str, Registration] = {}
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -176,6 +184,8 @@ class PluginHost:
         self._registers.pop(name, None)
         self._backends = {k: r for k, r in self._backends.items() if r.plugin != name}
         self._providers = {k: r for k, r in self._providers.items() if r.plugin != name}
+        self._criteria = {k: r for k, r in self._criteria.items() if r.plugin != name}
+        self._signals = {k: r for k, r in self._signals.items() if r.plugin != name}
 
     def _impls_of(self, plugin_name: str, hook_name: str) -> list[pluggy.HookImpl]:
         caller = getattr(self.pm.hook, hook_name)
@@ -194,6 +204,28 @@ class PluginHost:
 
             return register
 
+        def add_named(
+            table: dict[str, Registration], what: str, expected: type[Any]
+        ) -> Callable[[Any], None]:
+            # Criteria and signals carry their own name; register(obj) files them under it.
+            def register(obj: Any) -> None:
+                if not isinstance(obj, expected):
+                    raise PluginError(
+                        f"plugin {plugin_name!r} registered {obj!r} as a {what}; "
+                        f"expected a {expected.__name__}"
+                    )
+                name = obj.name
+                if name in table:
+                    raise DuplicateRegistration(what, name, table[name].plugin, plugin_name)
+                table[name] = Registration(name, obj, plugin_name, getattr(obj, "label", ""))
+                registers.append(f"{what} {name}")
+
+            return register
+
+        # Imported here: both modules import models and storage, which import nothing of the host.
+        from keyaccount.lifecycle.signals import ChurnSignal
+        from keyaccount.tiering.criteria import Criterion
+
         schema_register = self._schemas.registrar(plugin_name)
 
         def register_record(cls: type[Any], *, kind: str, **kw: Any) -> None:
@@ -204,6 +236,8 @@ class PluginHost:
             "register_record_types": register_record,
             "register_storage_backends": add(self._backends, "storage"),
             "register_crm_providers": add(self._providers, "crm"),
+            "register_tier_criteria": add_named(self._criteria, "tier-criterion", Criterion),
+            "register_churn_signals": add_named(self._signals, "churn-signal", ChurnSignal),
         }
         for hook_name, register in calls.items():
             for impl in self._impls_of(plugin_name, hook_name):
@@ -231,6 +265,16 @@ class PluginHost:
     def crm_providers(self) -> dict[str, Registration]:
         self.load()
         return dict(self._providers)
+
+    def tier_criteria(self) -> dict[str, Criterion]:
+        """Tiering criteria plugins registered through ``register_tier_criteria``, by name."""
+        self.load()
+        return {name: reg.factory for name, reg in self._criteria.items()}
+
+    def churn_signals(self) -> dict[str, ChurnSignal]:
+        """Churn signals plugins registered through ``register_churn_signals``, by name."""
+        self.load()
+        return {name: reg.factory for name, reg in self._signals.items()}
 
     def open_store(self, url: str | None = None) -> Store:
         """Open the store at ``url`` (default: ``$KEYACCOUNT_STORE`` or ``sqlite:///keyaccount.db``)."""

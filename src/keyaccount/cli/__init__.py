@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keyaccount.cli.demo_cmd",
     "keyaccount.cli.ops_cmd",
     "keyaccount.cli.governance_cmd",
+    "keyaccount.cli.review_cmd",
 )
 
 

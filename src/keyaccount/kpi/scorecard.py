@@ -1,0 +1,164 @@
+"""Scorecards: every KPI for the whole book and per manager, team and tier, for one period."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from enum import StrEnum
+
+import attrs
+
+from keyaccount.fx import ExchangeRates
+from keyaccount.kpi.measures import KPI_FUNCTIONS, KpiFacts, KpiValue, customer_facts, sum_facts
+from keyaccount.kpi.period import Period
+from keyaccount.models import Customer, CustomerId, Receivable, SurveyResponse, Transaction
+
+UNASSIGNED = "(unassigned)"
+
+
+class Dimension(StrEnum):
+    PORTFOLIO = "portfolio"
+    MANAGER = "manager"
+    TEAM = "team"
+    TIER = "tier"
+
+
+@attrs.frozen
+class Scorecard:
+    """The KPIs of one group (``key``) along one dimension, for one period."""
+
+    dimension: Dimension
+    key: str
+    period: Period
+    facts: KpiFacts
+    values: Mapping[str, KpiValue] = attrs.field(hash=False)
+
+    def value(self, code: str) -> float | None:
+        return self.values[code].value
+
+
+def scorecard(dimension: Dimension, key: str, period: Period, facts: KpiFacts) -> Scorecard:
+    values = {v.code: v for v in (fn(facts) for fn in KPI_FUNCTIONS)}
+    return Scorecard(dimension, key, period, facts, values)
+
+
+@attrs.frozen
+class KpiReport:
+    period: Period
+    portfolio: Scorecard
+    by_manager: tuple[Scorecard, ...]
+    by_team: tuple[Scorecard, ...]
+    by_tier: tuple[Scorecard, ...]
+
+
+def gather_facts(
+    customers: Sequence[Customer],
+    orders: Mapping[CustomerId, Sequence[Transaction]],
+    receivables: Mapping[CustomerId, Sequence[Receivable]],
+    responses: Mapping[CustomerId, Sequence[SurveyResponse]],
+    *,
+    period: Period,
+    on: date,
+    rates: ExchangeRates,
+    time_ordered: bool = False,
+) -> dict[CustomerId, KpiFacts]:
+    return {
+        c.id: customer_facts(
+            c,
+            orders.get(c.id, ()),
+            receivables.get(c.id, ()),
+            responses.get(c.id, ()),
+            period=period,
+            on=on,
+            rates=rates,
+            time_ordered=time_ordered,
+        )
+        for c in customers
+    }
+
+
+def group(
+    facts: Mapping[CustomerId, KpiFacts],
+    key_of: Callable[[CustomerId], str | None],
+    dimension: Dimension,
+    period: Period,
+) -> tuple[Scorecard, ...]:
+    """Sum facts per key (customers without one under ``(unassigned)``), sorted by key."""
+    members: dict[str, list[KpiFacts]] = {}
+    for customer_id, f in facts.items():
+        members.setdefault(key_of(customer_id) or UNASSIGNED, []).append(f)
+    return tuple(scorecard(dimension, k, period, sum_facts(members[k])) for k in sorted(members))
+
+
+def kpi_report(
+    customers: Sequence[Customer],
+    orders: Mapping[CustomerId, Sequence[Transaction]],
+    receivables: Mapping[CustomerId, Sequence[Receivable]],
+    responses: Mapping[CustomerId, Sequence[SurveyResponse]],
+    *,
+    period: Period,
+    on: date,
+    rates: ExchangeRates,
+    tiers: Mapping[CustomerId, str] | None = None,
+    time_ordered: bool = False,
+) -> KpiReport:
+    """KPIs of ``period`` against the period before it, overall and per manager/team/tier.
+
+    ``tiers`` overrides ``Customer.tier`` (the review passes the tiers it just assigned);
+    ``time_ordered`` promises each customer's orders are oldest first (see ``customer_facts``).
+    """
+    facts = gather_facts(
+        customers,
+        orders,
+        receivables,
+        responses,
+        period=period,
+        on=on,
+        rates=rates,
+        time_ordered=time_ordered,
+    )
+    by_id = {c.id: c for c in customers}
+    total = sum_facts(facts.values())
+
+    def tier_of(cid: CustomerId) -> str | None:
+        if tiers is not None and cid in tiers:
+            return tiers[cid]
+        return by_id[cid].tier
+
+    return KpiReport(
+        period=period,
+        portfolio=scorecard(Dimension.PORTFOLIO, "all", period, total),
+        by_manager=group(facts, lambda cid: by_id[cid].owner_id, Dimension.MANAGER, period),
+        by_team=group(facts, lambda cid: by_id[cid].team, Dimension.TEAM, period),
+        by_tier=group(facts, tier_of, Dimension.TIER, period),
+    )
+
+
+def kpi_series(
+    customers: Sequence[Customer],
+    orders: Mapping[CustomerId, Sequence[Transaction]],
+    receivables: Mapping[CustomerId, Sequence[Receivable]],
+    responses: Mapping[CustomerId, Sequence[SurveyResponse]],
+    *,
+    periods: Sequence[Period],
+    on: date,
+    rates: ExchangeRates,
+    tiers: Mapping[CustomerId, str] | None = None,
+    time_ordered: bool = False,
+) -> tuple[KpiReport, ...]:
+    """One ``KpiReport`` per period, in the order given (for trends: the last four quarters,
+    the months of a year). Each period is compared with the one just before it."""
+    return tuple(
+        kpi_report(
+            customers,
+            orders,
+            receivables,
+            responses,
+            period=p,
+            on=on,
+            rates=rates,
+            tiers=tiers,
+            time_ordered=time_ordered,
+        )
+        for p in periods
+    )

@@ -1,0 +1,55 @@
+"""Stored lifecycle records: every stage transition, and each customer's current state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from keyaccount import validation as v
+from keyaccount.errors import ValidationError
+from keyaccount.lifecycle.stages import Stage, to_stage
+from keyaccount.models import CustomerId
+from keyaccount.tiering.records import to_utc_fast, utc_fast
+
+
+def _stage(value: Any) -> Any:
+    # A field of StageTransition is itself named to_stage, hence this module-level name.
+    return to_stage(value)
+
+
+@attrs.frozen
+class StageTransition:
+    """One lifecycle transition (阶段变化) with when it happened and why."""
+
+    id: str = attrs.field(validator=v.record_id)
+    customer_id: CustomerId = attrs.field(validator=v.record_id)
+    to_stage: Stage = attrs.field(converter=_stage, validator=v.member_of(Stage))
+    occurred_at: datetime = attrs.field(converter=to_utc_fast, validator=utc_fast)
+    reason: str = attrs.field(validator=v.non_empty_text)
+    recorded_at: datetime = attrs.field(converter=to_utc_fast, validator=utc_fast)
+    from_stage: Stage | None = attrs.field(
+        default=None, converter=_stage, validator=v.optional_member_of(Stage)
+    )
+
+
+@attrs.frozen
+class LifecycleState:
+    """A customer's current stage and health as of the last run (id = the customer id)."""
+
+    id: str = attrs.field(validator=v.record_id)
+    customer_id: CustomerId = attrs.field(validator=v.record_id)
+    stage: Stage = attrs.field(converter=_stage, validator=v.member_of(Stage))
+    since: datetime = attrs.field(converter=to_utc_fast, validator=utc_fast)
+    reason: str = attrs.field(validator=v.non_empty_text)
+    evaluated_at: datetime = attrs.field(converter=to_utc_fast, validator=utc_fast)
+    health: Decimal = attrs.field()
+    warning: bool = attrs.field(default=False, validator=v.a_bool)
+    action: str | None = attrs.field(default=None, validator=v.optional_text)
+
+    @health.validator
+    def _check_health(self, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+        if not isinstance(value, Decimal) or not Decimal(0) <= value <= Decimal(100):
+            raise ValidationError("LifecycleState.health", value, "must be a Decimal 0–100")

@@ -1,0 +1,278 @@
+"""The lifecycle service: stages, churn health and win-back over a book, stored and announced."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from keyaccount.activity import Book, gc_paused, load_activity
+from keyaccount.clock import Clock, ensure_utc
+from keyaccount.events import DomainEvent, EventSink
+from keyaccount.fx import ExchangeRates
+from keyaccount.lifecycle.churn import ChurnModel, HealthAssessment, RecommendedAction
+from keyaccount.lifecycle.records import LifecycleState, StageTransition
+from keyaccount.lifecycle.signals import ACTION_LABELS, Action, ChurnContext
+from keyaccount.lifecycle.stages import (
+    ACTIVE_STAGES,
+    LifecycleRules,
+    Stage,
+    StageChange,
+    derive_stages,
+)
+from keyaccount.lifecycle.winback import WinBackCandidate, win_back_list
+from keyaccount.models import CustomerId, new_id
+from keyaccount.storage import Store
+from keyaccount.tiering.policy import PolicyBook, default_policy_book
+
+STAGE_CHANGED = "lifecycle.stage_changed"
+CHURN_WARNING = "churn.warning"
+
+
+@attrs.frozen
+class CustomerLifecycle:
+    """One customer's stage now, the full derived history, and its churn health."""
+
+    customer_id: CustomerId
+    stage: Stage
+    since: datetime
+    reason: str
+    history: tuple[StageChange, ...]
+    health: HealthAssessment
+
+    @property
+    def warned(self) -> bool:
+        """A churn warning applies: health below the watch level, in an active or the at-risk
+        stage (prospects and churned customers are never warned)."""
+        return self.health.warning and (self.stage in ACTIVE_STAGES or self.stage is Stage.AT_RISK)
+
+
+@attrs.frozen
+class LifecycleResult:
+    as_of: datetime
+    customers: Mapping[CustomerId, CustomerLifecycle] = attrs.field(hash=False)
+
+    def stages(self) -> dict[CustomerId, tuple[Stage, datetime]]:
+        return {cid: (c.stage, c.since) for cid, c in self.customers.items()}
+
+    def counts(self) -> dict[Stage, int]:
+        out = dict.fromkeys(Stage, 0)
+        for c in self.customers.values():
+            out[c.stage] += 1
+        return out
+
+    def warnings(self) -> list[CustomerLifecycle]:
+        """Warned customers, lowest health first (ties by id)."""
+        return sorted(
+            (c for c in self.customers.values() if c.warned),
+            key=lambda c: (c.health.health, c.customer_id),
+        )
+
+
+def evaluate_lifecycle(
+    book: Book,
+    *,
+    as_of: datetime,
+    rates: ExchangeRates,
+    rules: LifecycleRules | None = None,
+    churn: ChurnModel | None = None,
+    policies: PolicyBook | None = None,
+) -> LifecycleResult:
+    """Health, then stages, for every customer of ``book``; pure (reads only its arguments)."""
+    as_of = ensure_utc("as_of", as_of)
+    rules = rules or LifecycleRules()
+    churn = churn or ChurnModel()
+    ctx = churn.context(as_of, rates, policies or default_policy_book())
+    out: dict[CustomerId, CustomerLifecycle] = {}
+    with gc_paused():
+        _evaluate_into(out, book, as_of, rules, churn, ctx)
+    return LifecycleResult(as_of, out)
+
+
+def _evaluate_into(
+    out: dict[CustomerId, CustomerLifecycle],
+    book: Book,
+    as_of: datetime,
+    rules: LifecycleRules,
+    churn: ChurnModel,
+    ctx: ChurnContext,
+) -> None:
+    for cid, activity in book.items():
+        health = churn.assess(activity, ctx)
+        history = derive_stages(activity, rules, as_of, health)
+        last = history[-1]
+        if last.to_stage is Stage.AT_RISK and health.action.code == Action.NONE:
+            # Silent for longer than its own rhythm allows, though no signal fired: call.
+            health = attrs.evolve(
+                health,
+                action=RecommendedAction(
+                    Action.FOLLOW_UP, ACTION_LABELS[Action.FOLLOW_UP], last.reason
+                ),
+            )
+        out[cid] = CustomerLifecycle(cid, last.to_stage, last.at, last.reason, history, health)
+
+
+class LifecycleService:
+    """Runs lifecycle and churn warning over a book; reads and writes through ``Store``."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        events: EventSink,
+        rates: ExchangeRates,
+        *,
+        rules: LifecycleRules | None = None,
+        churn: ChurnModel | None = None,
+        policies: PolicyBook | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.events = events
+        self.rates = rates
+        self.rules = rules or LifecycleRules()
+        self.churn = churn or ChurnModel()
+        self.policies = policies or default_policy_book()
+
+    def evaluate(self, book: Book, *, as_of: datetime | None = None) -> LifecycleResult:
+        """Stages and health for ``book`` without writing anything."""
+        when = as_of if as_of is not None else self.clock.now()
+        return evaluate_lifecycle(
+            book,
+            as_of=when,
+            rates=self.rates,
+            rules=self.rules,
+            churn=self.churn,
+            policies=self.policies,
+        )
+
+    def states(self) -> dict[CustomerId, LifecycleState]:
+        return {s.customer_id: s for s in self.store.query(LifecycleState)}
+
+    def run(
+        self,
+        book: Book | None = None,
+        *,
+        as_of: datetime | None = None,
+        previous: Mapping[CustomerId, LifecycleState] | None = None,
+    ) -> LifecycleResult:
+        """Evaluate, store new transitions and every customer's state in one transaction, then
+        announce ``lifecycle.stage_changed`` (per new transition of a customer seen before; a
+        first classification is history, not a change) and ``churn.warning`` (when a
+        customer becomes warned).
+
+        ``previous``: the states from ``states()`` if the caller has already read them.
+        """
+        if book is None:
+            book = load_activity(self.store)
+        result = self.evaluate(book, as_of=as_of)
+        if previous is None:
+            previous = self.states()
+        now = self.clock.now()
+        transitions: list[StageTransition] = []
+        states: list[LifecycleState] = []
+        announce: list[DomainEvent] = []
+        # One random prefix per run, then a counter: unique ids without a syscall per record.
+        prefix = new_id("stg")
+        for cid, c in sorted(result.customers.items()):
+            prev = previous.get(cid)
+            new = _new_changes(c, prev, result.as_of)
+            for ch in new:
+                transitions.append(
+                    StageTransition(
+                        f"{prefix}_{len(transitions):x}",
+                        cid,
+                        ch.to_stage,
+                        ch.at,
+                        ch.reason,
+                        now,
+                        ch.from_stage,
+                    )
+                )
+                if prev is not None:
+                    announce.append(_stage_event(now, cid, ch))
+            current = new[-1] if new else None
+            warned = c.warned
+            states.append(
+                LifecycleState(
+                    id=cid,
+                    customer_id=cid,
+                    stage=current.to_stage if current else prev.stage if prev else c.stage,
+                    since=current.at if current else prev.since if prev else c.since,
+                    reason=current.reason if current else prev.reason if prev else c.reason,
+                    evaluated_at=result.as_of,
+                    health=Decimal(f"{c.health.health:.2f}"),
+                    warning=warned,
+                    action=c.health.action.code if warned else None,
+                )
+            )
+            if warned and (prev is None or not prev.warning):
+                announce.append(_warning_event(now, c))
+        with self.store.transaction():
+            self.store.put_many(transitions)
+            self.store.put_many(states)
+        for event in announce:
+            self.events.emit(event)
+        return result
+
+    def win_back(
+        self, result: LifecycleResult, book: Book, *, limit: int | None = None
+    ) -> list[WinBackCandidate]:
+        return win_back_list(
+            book, result.stages(), rates=self.rates, policies=self.policies, limit=limit
+        )
+
+
+def _new_changes(
+    c: CustomerLifecycle, prev: LifecycleState | None, as_of: datetime
+) -> list[StageChange]:
+    """Derived changes not yet stored: after the last run, and only real moves."""
+    if prev is None:
+        return list(c.history)
+    running = prev.stage
+    out: list[StageChange] = []
+    for ch in c.history:
+        if ch.at <= prev.evaluated_at or ch.to_stage is running:
+            continue
+        out.append(StageChange(running, ch.to_stage, ch.at, ch.reason))
+        running = ch.to_stage
+    if running is not c.stage:
+        # Back-dated records changed the past; record where the customer stands now.
+        out.append(StageChange(running, c.stage, as_of, f"re-derived: {c.reason}"))
+    return out
+
+
+def _stage_event(at: datetime, cid: CustomerId, ch: StageChange) -> DomainEvent:
+    return DomainEvent(
+        STAGE_CHANGED,
+        at,
+        cid,
+        {
+            "from": None if ch.from_stage is None else ch.from_stage.value,
+            "to": ch.to_stage.value,
+            "changed_at": ch.at.isoformat(),
+            "reason": ch.reason,
+        },
+    )
+
+
+def _warning_event(at: datetime, c: CustomerLifecycle) -> DomainEvent:
+    h = c.health
+    return DomainEvent(
+        CHURN_WARNING,
+        at,
+        c.customer_id,
+        {
+            "health": round(h.health, 1),
+            "level": h.level,
+            "stage": c.stage.value,
+            "signals": [
+                {"name": s.name, "penalty": s.penalty, "detail": s.detail} for s in h.signals
+            ],
+            "action": h.action.code,
+            "action_label": h.action.label,
+            "reason": h.action.reason,
+        },
+    )

@@ -1,0 +1,259 @@
+"""Lifecycle stages (生命周期) derived from a customer's orders, replayed in time order.
+
+Rules (``LifecycleRules``, defaults in brackets):
+
+* ``prospect`` (潜在客户) from ``created_at`` until the first order.
+* ``first_purchase`` (初次购买) at the first order; ``repeat`` (重复购买) at the second.
+* ``loyal`` (忠诚) once the customer has ``loyal_min_orders`` orders [6] and the first was
+  ``loyal_min_tenure_days`` [365] ago or more, checked at each order.
+* Silence limits from the customer's own rhythm: with ``m`` the median gap between its
+  orders so far (no look-ahead), ``at_risk`` after ``clamp(at_risk_factor × m,
+  at_risk_min_days, at_risk_max_days)`` days without an order [2 × m, 90..365] and
+  ``churned`` (流失) after ``clamp(churn_factor × m, churn_min_days, churn_max_days)``
+  [4 × m, 180..730]. With fewer than two orders the minimums apply.
+* An order while ``at_risk`` returns the customer to ``repeat``/``loyal``; an order after
+  ``churned`` makes it ``won_back`` (挽回), which holds until ``won_back_orders`` [3] orders
+  since the return, then ``repeat``/``loyal`` again.
+* Interactions and other signals count through the churn health score: an active customer
+  (first purchase, repeat, loyal, won back) whose health at ``as_of`` is below
+  ``at_risk_health_below`` [40] moves to ``at_risk`` at ``as_of``, naming the signals.
+
+Only orders on or before ``as_of`` count (refunds do not change the stage), so a replay for
+a fixed date is reproducible. Gaps are measured in exact elapsed time, so leap days count.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from keyaccount import validation as v
+from keyaccount.activity import CustomerActivity
+from keyaccount.clock import ensure_utc
+from keyaccount.errors import ValidationError
+from keyaccount.lifecycle.churn import HealthAssessment
+from keyaccount.models import TransactionKind
+from keyaccount.models.enums import coerce
+
+
+class Stage(StrEnum):
+    PROSPECT = "prospect"
+    FIRST_PURCHASE = "first_purchase"
+    REPEAT = "repeat"
+    LOYAL = "loyal"
+    AT_RISK = "at_risk"
+    CHURNED = "churned"
+    WON_BACK = "won_back"
+
+
+def to_stage(value: Any) -> Any:
+    return coerce(Stage, value)
+
+
+STAGE_LABELS: dict[Stage, str] = {
+    Stage.PROSPECT: "潜在客户 prospect",
+    Stage.FIRST_PURCHASE: "初次购买 first purchase",
+    Stage.REPEAT: "重复购买 repeat",
+    Stage.LOYAL: "忠诚 loyal",
+    Stage.AT_RISK: "流失预警 at risk",
+    Stage.CHURNED: "流失 churned",
+    Stage.WON_BACK: "挽回 won back",
+}
+
+ACTIVE_STAGES = frozenset({Stage.FIRST_PURCHASE, Stage.REPEAT, Stage.LOYAL, Stage.WON_BACK})
+
+
+def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValidationError(v.field_name(instance, attribute), value, "must be > 0")
+
+
+@attrs.frozen
+class LifecycleRules:
+    at_risk_factor: float = attrs.field(default=2.0, validator=_positive)
+    at_risk_min_days: float = attrs.field(default=90.0, validator=_positive)
+    at_risk_max_days: float = attrs.field(default=365.0, validator=_positive)
+    churn_factor: float = attrs.field(default=4.0, validator=_positive)
+    churn_min_days: float = attrs.field(default=180.0, validator=_positive)
+    churn_max_days: float = attrs.field(default=730.0, validator=_positive)
+    loyal_min_orders: int = attrs.field(default=6, validator=v.int_between(2, None))
+    loyal_min_tenure_days: int = attrs.field(default=365, validator=v.int_between(0, None))
+    won_back_orders: int = attrs.field(default=3, validator=v.int_between(1, None))
+    at_risk_health_below: float = 40.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.at_risk_max_days < self.at_risk_min_days:
+            raise ValidationError(
+                "LifecycleRules.at_risk_max_days", self.at_risk_max_days, "is below the minimum"
+            )
+        if self.churn_max_days < self.churn_min_days:
+            raise ValidationError(
+                "LifecycleRules.churn_max_days", self.churn_max_days, "is below the minimum"
+            )
+        if self.churn_min_days <= self.at_risk_min_days:
+            raise ValidationError(
+                "LifecycleRules.churn_min_days",
+                self.churn_min_days,
+                "must exceed at_risk_min_days",
+            )
+
+    def limits(self, gaps: list[timedelta]) -> tuple[float, float]:
+        """(at-risk days, churn days) given the gaps between the orders so far (any order)."""
+        if gaps:
+            gaps = sorted(gaps)
+            n = len(gaps)
+            mid = n // 2
+            middle = gaps[mid] if n % 2 else (gaps[mid - 1] + gaps[mid]) / 2
+            median = middle.total_seconds() / 86400
+        else:
+            median = 0.0
+        at_risk = min(
+            max(self.at_risk_factor * median, self.at_risk_min_days), self.at_risk_max_days
+        )
+        churn = min(max(self.churn_factor * median, self.churn_min_days), self.churn_max_days)
+        return at_risk, max(churn, at_risk + 1.0)
+
+
+@attrs.frozen
+class StageChange:
+    from_stage: Stage | None
+    to_stage: Stage
+    at: datetime
+    reason: str
+
+
+# Enum member lookups are slow on hot paths; these run once per order of the whole book.
+_PROSPECT = Stage.PROSPECT
+_FIRST_PURCHASE = Stage.FIRST_PURCHASE
+_REPEAT = Stage.REPEAT
+_LOYAL = Stage.LOYAL
+_AT_RISK = Stage.AT_RISK
+_CHURNED = Stage.CHURNED
+_WON_BACK = Stage.WON_BACK
+_ORDER = TransactionKind.ORDER
+
+
+def derive_stages(
+    activity: CustomerActivity,
+    rules: LifecycleRules,
+    as_of: datetime,
+    health: HealthAssessment | None = None,
+) -> tuple[StageChange, ...]:
+    """Every stage change of one customer up to ``as_of``, oldest first; pure.
+
+    Orders are only visited where something can happen (the first two, the first that can
+    make the customer loyal, those after a silence longer than ``at_risk_min_days``, and the
+    one that completes a win-back), so replaying a long history costs a few list passes.
+    """
+    if as_of.tzinfo is not UTC:
+        as_of = ensure_utc("as_of", as_of)
+    changes: list[StageChange] = []
+    stage: Stage | None = None
+
+    def move(to: Stage, at: datetime, reason: str) -> None:
+        nonlocal stage
+        if to is not stage:
+            changes.append(StageChange(stage, to, at, reason))
+            stage = to
+
+    hi = bisect.bisect_right(activity.transaction_times, as_of)
+    txs = activity.transactions
+    orders = [t.occurred_at for t in (txs if hi == len(txs) else txs[:hi]) if t.kind is _ORDER]
+    created = activity.customer.created_at
+    if orders and orders[0] < created:
+        # Imported books may hold orders older than the customer record itself.
+        created = orders[0]
+    move(_PROSPECT, created, "customer created")
+    if not orders:
+        return tuple(changes)
+    n = len(orders)
+    first = orders[0]
+    # gaps[i] is the silence before orders[i + 1]
+    gaps = [b - a for a, b in itertools.pairwise(orders)]
+    # No limit is ever below the minimum, so only longer gaps can move the customer.
+    quiet = timedelta(days=rules.at_risk_min_days)
+    after_silence = {i + 1 for i, g in enumerate(gaps) if g > quiet}
+    loyal_orders = rules.loyal_min_orders
+    loyal_tenure = rules.loyal_min_tenure_days
+    loyal_from = max(
+        loyal_orders - 1, bisect.bisect_left(orders, first + timedelta(days=loyal_tenure))
+    )
+    events = sorted({0, 1, loyal_from} | after_silence)
+    won_back_step = max(rules.won_back_orders - 1, 1)
+
+    def progress(at: datetime, count: int, why: str) -> None:
+        if count == 1:
+            move(_FIRST_PURCHASE, at, why)
+        elif count >= loyal_orders and (at - first).days >= loyal_tenure:
+            move(_LOYAL, at, f"{why}; {count} orders over {(at - first).days} days")
+        else:
+            move(_REPEAT, at, why)
+
+    def silence(last: datetime, gap: timedelta, before: list[timedelta]) -> bool:
+        """Apply at-risk/churn for a silence of ``gap`` after ``last``; True if churned."""
+        days = gap.total_seconds() / 86400
+        at_risk, churn = rules.limits(before)
+        since = last.date().isoformat()
+        if days > at_risk:
+            move(
+                _AT_RISK,
+                last + timedelta(days=at_risk),
+                f"no order for {at_risk:.0f} days since {since}",
+            )
+        if days > churn:
+            move(
+                _CHURNED,
+                last + timedelta(days=churn),
+                f"no order for {churn:.0f} days since {since}",
+            )
+            return True
+        return False
+
+    won_back_at = -1
+    pending = n  # index of the order that completes a win-back, if any
+    p = 0
+    while True:
+        nxt = events[p] if p < len(events) else n
+        i = min(nxt, pending)
+        if i >= n:
+            break
+        if i == nxt:
+            p += 1
+        if i == pending:
+            pending = n
+        at = orders[i]
+        count = i + 1
+        if i == 0:
+            progress(at, 1, "first order")
+            continue
+        returned = resumed = False
+        if i in after_silence:
+            returned = silence(orders[i - 1], gaps[i - 1], gaps[: i - 1])
+            resumed = stage is _AT_RISK
+        if returned:
+            won_back_at = i
+            pending = i + won_back_step
+            move(_WON_BACK, at, f"ordered again after {gaps[i - 1].days} days (was churned)")
+        elif stage is _WON_BACK:
+            if i == won_back_at + won_back_step:
+                progress(at, count, f"{i - won_back_at + 1} orders since winning back")
+        elif resumed:
+            progress(at, count, f"ordered again after {gaps[i - 1].days} days")
+        elif stage is not _LOYAL and (count == 2 or count >= loyal_orders):
+            progress(at, count, f"order #{count}")
+    last = orders[-1]
+    if as_of - last > quiet:
+        silence(last, as_of - last, gaps)
+    if health is not None and stage in ACTIVE_STAGES and health.health < rules.at_risk_health_below:
+        names = ", ".join(health.signal_names()) or "no signal"
+        move(
+            _AT_RISK,
+            as_of,
+            f"health {health.health:.0f} < {rules.at_risk_health_below:g}: {names}",
+        )
+    return tuple(changes)

@@ -1,0 +1,220 @@
+"""The weighted scoring model: every customer's 0–100 score with its explanation.
+
+``score = Σ weightᵢ × scoreᵢ / Σ weightᵢ`` over the criteria; the explanation keeps, for
+each criterion, the raw value, its 0–100 score, the weight as a share of the total
+(``weightᵢ / Σ weight``) and the contribution (``share × score``), so contributions add up
+to the score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from keyaccount.activity import Book, gc_paused
+from keyaccount.errors import DuplicateRegistration, ValidationError
+from keyaccount.fx import ExchangeRates
+from keyaccount.models import CustomerId
+from keyaccount.tiering.criteria import BUILT_IN_CRITERIA, Criterion, ScoringContext
+
+if TYPE_CHECKING:
+    from keyaccount.host import PluginHost
+
+
+@attrs.frozen
+class CriterionScore:
+    name: str
+    label: str
+    raw: float | None
+    score: float
+    weight: float
+    contribution: float
+    method: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form kept in ``TierAssignment.explanation`` (the normalisation method
+        is the same for every customer of a run, so it is not repeated per row)."""
+        return {
+            "criterion": self.name,
+            "label": self.label,
+            "raw": None if self.raw is None else round(self.raw, 4),
+            "score": round(self.score, 4),
+            "weight": round(self.weight, 6),
+            "contribution": round(self.contribution, 4),
+        }
+
+
+@attrs.frozen
+class ScoreLayout:
+    """What every customer's explanation shares: criteria names, labels, weight shares, methods."""
+
+    names: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    shares: tuple[float, ...] = ()
+    methods: tuple[str, ...] = ()
+
+
+_NO_LAYOUT = ScoreLayout()
+
+
+@attrs.frozen
+class CustomerScore:
+    """A customer's 0–100 score; ``criteria`` explains it criterion by criterion.
+
+    Only the raw values and scores are kept per customer (the rest is shared), so scoring a
+    large book does not build an explanation object per criterion until one is asked for.
+    """
+
+    customer_id: CustomerId
+    score: float
+    raw: tuple[float | None, ...] = ()
+    scores: tuple[float, ...] = ()
+    layout: ScoreLayout = attrs.field(default=_NO_LAYOUT, eq=False, repr=False)
+
+    @property
+    def criteria(self) -> tuple[CriterionScore, ...]:
+        lay = self.layout
+        return tuple(
+            CriterionScore(name, label, raw, score, share, share * score, method)
+            for name, label, raw, score, share, method in zip(
+                lay.names, lay.labels, self.raw, self.scores, lay.shares, lay.methods, strict=True
+            )
+        )
+
+    def explanation(self) -> tuple[dict[str, Any], ...]:
+        """``CriterionScore.as_dict`` of every criterion, without building the objects."""
+        lay = self.layout
+        return tuple(
+            {
+                "criterion": name,
+                "label": label,
+                "raw": None if raw is None else round(raw, 4),
+                "score": round(score, 4),
+                "weight": round(share, 6),
+                "contribution": round(share * score, 4),
+            }
+            for name, label, raw, score, share in zip(
+                lay.names, lay.labels, self.raw, self.scores, lay.shares, strict=True
+            )
+        )
+
+    def criterion(self, name: str) -> CriterionScore:
+        for c in self.criteria:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _check_criteria(value: Any) -> tuple[Criterion, ...]:
+    criteria = tuple(value)
+    names = [c.name for c in criteria]
+    if not criteria:
+        raise ValidationError("ScoringModel.criteria", criteria, "needs at least one criterion")
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ValidationError("ScoringModel.criteria", sorted(dup), "has duplicate names")
+    return criteria
+
+
+@attrs.frozen
+class ScoringModel:
+    """Criteria and their weights (any non-negative numbers; only ratios matter)."""
+
+    criteria: tuple[Criterion, ...] = attrs.field(converter=_check_criteria)
+    weights: Mapping[str, float] = attrs.field(hash=False)
+    window_days: int = 365
+
+    def __attrs_post_init__(self) -> None:
+        names = {c.name for c in self.criteria}
+        for name, w in self.weights.items():
+            if name not in names:
+                raise ValidationError("ScoringModel.weights", name, "is not a criterion")
+            if isinstance(w, bool) or not isinstance(w, int | float) or w < 0 or w != w:
+                raise ValidationError(f"ScoringModel.weights[{name}]", w, "must be >= 0")
+        if sum(self.weights.get(n, 0.0) for n in names) <= 0:
+            raise ValidationError("ScoringModel.weights", dict(self.weights), "must not all be 0")
+
+    @classmethod
+    def default(
+        cls,
+        weights: Mapping[str, float] | None = None,
+        *,
+        extra: Iterable[Criterion] = (),
+        window_days: int = 365,
+    ) -> ScoringModel:
+        """Built-in criteria plus ``extra``; unspecified weights take each criterion's default."""
+        criteria = (*BUILT_IN_CRITERIA, *extra)
+        taken = {c.name for c in BUILT_IN_CRITERIA}
+        for c in extra:
+            if c.name in taken:
+                raise DuplicateRegistration("tier criterion", c.name, "built-in", "extra")
+            taken.add(c.name)
+        merged = {c.name: c.default_weight for c in criteria}
+        merged.update(weights or {})
+        return cls(criteria, merged, window_days)
+
+    @classmethod
+    def from_host(
+        cls, host: PluginHost, weights: Mapping[str, float] | None = None, *, window_days: int = 365
+    ) -> ScoringModel:
+        """Built-in criteria plus every criterion plugins registered through the hook."""
+        return cls.default(weights, extra=host.tier_criteria().values(), window_days=window_days)
+
+    def weight_shares(self) -> dict[str, float]:
+        total = sum(self.weights.get(c.name, 0.0) for c in self.criteria)
+        return {c.name: self.weights.get(c.name, 0.0) / total for c in self.criteria}
+
+    def score(
+        self,
+        book: Book,
+        *,
+        as_of: datetime,
+        rates: ExchangeRates,
+        potential: Mapping[CustomerId, int] | None = None,
+    ) -> dict[CustomerId, CustomerScore]:
+        """Score every customer in ``book``; pure (reads nothing but its arguments)."""
+        with gc_paused():
+            return self._score(book, as_of, rates, potential)
+
+    def _score(
+        self,
+        book: Book,
+        as_of: datetime,
+        rates: ExchangeRates,
+        potential: Mapping[CustomerId, int] | None,
+    ) -> dict[CustomerId, CustomerScore]:
+        ctx = ScoringContext(as_of, rates, self.window_days, potential or {})
+        shares = self.weight_shares()
+        criteria = self.criteria
+        raws: list[dict[CustomerId, float | None]] = [{} for _ in criteria]
+        # Customer by customer, so criteria reading the same window share one pass over it.
+        for cid, act in book.items():
+            for raw, criterion in zip(raws, criteria, strict=True):
+                raw[cid] = criterion.measure(act, ctx)
+        score_maps: list[dict[Any, float]] = []
+        for criterion, raw in zip(criteria, raws, strict=True):
+            present = {cid: x for cid, x in raw.items() if x is not None}
+            score_maps.append(criterion.normaliser.scores(present))
+        layout = ScoreLayout(
+            tuple(c.name for c in criteria),
+            tuple(c.label for c in criteria),
+            tuple(shares[c.name] for c in criteria),
+            tuple(c.normaliser.method for c in criteria),
+        )
+        columns = list(zip(criteria, raws, score_maps, layout.shares, strict=True))
+        out: dict[CustomerId, CustomerScore] = {}
+        for cid in book:
+            values: list[float | None] = []
+            scored: list[float] = []
+            total = 0.0
+            for criterion, raw, score_map, share in columns:
+                value = raw[cid]
+                s = criterion.missing_score if value is None else score_map[cid]
+                values.append(value)
+                scored.append(s)
+                total += share * s
+            out[cid] = CustomerScore(cid, total, tuple(values), tuple(scored), layout)
+        return out

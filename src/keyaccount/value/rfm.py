@@ -1,0 +1,132 @@
+"""RFM scores (最近一次消费 / 消费频率 / 消费金额): recency, frequency and monetary value.
+
+Over the facts of a book at ``as_of``:
+
+- **R**ecency: whole days from the last order to ``as_of`` (UTC calendar days; fewer is better).
+- **F**requency: orders in the window ``[as_of - window_days, as_of]`` (refunds excluded).
+- **M**onetary: net revenue in the window (refunds netted), in the reporting currency.
+
+Each is scored 1–5 (quintiles; ``bins`` is configurable) by *mid-rank*: with ``n`` scored
+customers, ``below`` of them strictly worse and ``tied`` equal (the customer included),
+
+    score = 1 + floor(bins * (below + tied / 2) / n)
+
+so customers with equal values always get the same score, the score does not depend on the
+order of the input, ``n`` distinct values split into equal groups, and a book where everyone
+is equal scores everyone in the middle (3 of 5) rather than pretending they are all worst.
+Customers who never ordered are not scored (``RfmResult.unscored``): they have no recency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from keyaccount.errors import ValidationError
+from keyaccount.models.ids import CustomerId
+from keyaccount.money import Money
+from keyaccount.value.facts import BookFacts, CustomerFacts
+
+
+@attrs.frozen
+class RfmScore:
+    """One customer's raw R, F, M and their 1..bins scores; ``code`` reads like ``"545"``.
+
+    ``monetary_amount`` is a ``Decimal`` in ``currency`` (``monetary`` wraps it as ``Money``;
+    kept plain because a large book has hundreds of thousands of scores).
+    """
+
+    customer_id: CustomerId
+    currency: str
+    recency_days: int
+    frequency: int
+    monetary_amount: Decimal
+    r: int
+    f: int
+    m: int
+
+    @property
+    def monetary(self) -> Money:
+        return Money(self.monetary_amount, self.currency)
+
+    @property
+    def code(self) -> str:
+        return f"{self.r}{self.f}{self.m}"
+
+    @property
+    def total(self) -> int:
+        return self.r + self.f + self.m
+
+
+@attrs.frozen
+class RfmResult:
+    as_of: datetime
+    window_days: int
+    bins: int
+    scores: tuple[RfmScore, ...]
+    unscored: tuple[CustomerId, ...]
+
+    def by_id(self) -> dict[CustomerId, RfmScore]:
+        return {s.customer_id: s for s in self.scores}
+
+
+def mid_rank_scores(values: Sequence[float | int | Decimal], bins: int) -> list[int]:
+    """Score each value 1..bins by mid-rank (higher value → higher score); see module doc."""
+    n = len(values)
+    order = sorted(range(n), key=values.__getitem__)
+    scores = [0] * n
+    start = 0
+    while start < n:
+        value = values[order[start]]
+        end = start + 1
+        while end < n and values[order[end]] == value:
+            end += 1
+        # start = customers strictly below, end - start = the tied block; integer arithmetic
+        # so a value exactly on a boundary is not nudged by rounding.
+        score = 1 + (bins * (start + end)) // (2 * n)
+        for k in range(start, end):
+            scores[order[k]] = score
+        start = end
+    return scores
+
+
+def score_rfm(facts: BookFacts, *, bins: int = 5) -> RfmResult:
+    """RFM scores of every customer with at least one order, at ``facts.as_of``."""
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 10:
+        raise ValidationError("bins", bins, "must be a whole number from 2 to 10")
+    as_of_day = facts.as_of.date()
+    scored: list[CustomerFacts] = []
+    unscored: list[CustomerId] = []
+    for f in facts.customers:
+        if f.last_order_on is None:
+            unscored.append(f.customer_id)
+        else:
+            scored.append(f)
+    recency = [(as_of_day - f.last_order_on).days for f in scored if f.last_order_on is not None]
+    # Fewer days since the last order is better, so recency is ranked on its negation.
+    r_scores = mid_rank_scores([-d for d in recency], bins)
+    f_scores = mid_rank_scores([f.window_orders for f in scored], bins)
+    m_scores = mid_rank_scores([f.window_revenue for f in scored], bins)
+    scores = tuple(
+        RfmScore(
+            customer_id=f.customer_id,
+            currency=f.currency,
+            recency_days=days,
+            frequency=f.window_orders,
+            monetary_amount=f.window_revenue,
+            r=r,
+            f=fs,
+            m=m,
+        )
+        for f, days, r, fs, m in zip(scored, recency, r_scores, f_scores, m_scores, strict=True)
+    )
+    return RfmResult(
+        as_of=facts.as_of,
+        window_days=facts.window_days,
+        bins=bins,
+        scores=scores,
+        unscored=tuple(unscored),
+    )

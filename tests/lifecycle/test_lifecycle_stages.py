@@ -1,0 +1,143 @@
+from datetime import timedelta
+
+import pytest
+from lifekit import NOW, activity, ago, cust, on, order, refund
+
+from keyaccount.errors import ValidationError
+from keyaccount.lifecycle import LifecycleRules, Stage, derive_stages
+from keyaccount.lifecycle.churn import HealthAssessment, RecommendedAction
+
+RULES = LifecycleRules()
+
+
+def stages(*records: object, as_of=NOW, health=None, customer=None):  # type: ignore[no-untyped-def]
+    changes = derive_stages(activity(customer or cust("c1"), *records), RULES, as_of, health)
+    return [(c.to_stage, c.at) for c in changes]
+
+
+def test_no_orders_is_a_prospect_since_creation() -> None:
+    assert stages() == [(Stage.PROSPECT, ago(2000))]
+
+
+def test_one_order_is_a_first_purchase() -> None:
+    assert stages(order("c1", 10)) == [(Stage.PROSPECT, ago(2000)), (Stage.FIRST_PURCHASE, ago(10))]
+
+
+def test_one_order_goes_at_risk_then_churned_on_the_minimum_limits() -> None:
+    got = stages(order("c1", 200))
+    assert got[1:] == [
+        (Stage.FIRST_PURCHASE, ago(200)),
+        (Stage.AT_RISK, ago(200) + timedelta(days=90)),
+        (Stage.CHURNED, ago(200) + timedelta(days=180)),
+    ]
+
+
+def test_repeat_then_loyal_after_six_orders_and_a_year() -> None:
+    orders = [order("c1", 400 - 73 * k) for k in range(6)]  # days 0, 73 ... 365 of tenure
+    got = stages(*orders)
+    assert [s for s, _ in got] == [Stage.PROSPECT, Stage.FIRST_PURCHASE, Stage.REPEAT, Stage.LOYAL]
+    assert got[-1][1] == ago(35)  # the sixth order, 365 days after the first
+
+
+def test_six_orders_within_a_year_stay_repeat() -> None:
+    orders = [order("c1", 100 - 10 * k) for k in range(7)]
+    assert stages(*orders)[-1][0] is Stage.REPEAT
+
+
+def test_limits_follow_the_customers_own_rhythm() -> None:
+    # gaps of 60 days: at risk after 2 x 60 = 120 days, churned after 4 x 60 = 240
+    orders = [order("c1", 300), order("c1", 240), order("c1", 180)]
+    got = stages(*orders)
+    assert got[-1] == (Stage.AT_RISK, ago(180) + timedelta(days=120))
+    later = stages(*orders, as_of=NOW + timedelta(days=61))
+    assert later[-1] == (Stage.CHURNED, ago(180) + timedelta(days=240))
+
+
+def test_limits_are_capped() -> None:
+    assert RULES.limits([timedelta(days=1000)]) == (365.0, 730.0)
+    assert RULES.limits([]) == (90.0, 180.0)
+    assert RULES.limits([timedelta(days=d) for d in (10, 20, 30, 100)]) == (
+        90.0,
+        180.0,
+    )  # median 25
+
+
+def test_at_risk_then_ordering_again_recovers() -> None:
+    got = stages(order("c1", 300), order("c1", 280), order("c1", 150))
+    assert [s for s, _ in got] == [
+        Stage.PROSPECT,
+        Stage.FIRST_PURCHASE,
+        Stage.REPEAT,
+        Stage.AT_RISK,
+        Stage.REPEAT,
+    ]
+
+
+def test_churned_customer_ordering_again_is_won_back_until_three_orders() -> None:
+    orders = [order("c1", 500), order("c1", 470), order("c1", 100)]
+    got = stages(*orders)
+    assert [s for s, _ in got][-3:] == [Stage.AT_RISK, Stage.CHURNED, Stage.WON_BACK]
+    assert got[-2][1] == ago(470) + timedelta(days=180)
+    assert got[-1] == (Stage.WON_BACK, ago(100))
+    assert stages(*orders, order("c1", 80))[-1][0] is Stage.WON_BACK
+    settled = stages(*orders, order("c1", 80), order("c1", 60))
+    assert settled[-1] == (Stage.REPEAT, ago(60))
+
+
+def test_refunds_and_future_orders_do_not_count() -> None:
+    assert stages(refund("c1", 5)) == [(Stage.PROSPECT, ago(2000))]
+    assert stages(order("c1", -3)) == [(Stage.PROSPECT, ago(2000))]
+
+
+def test_low_health_puts_an_active_customer_at_risk_now() -> None:
+    health = HealthAssessment("c1", 30.0, "at_risk", (), RecommendedAction("x", "x", "x"))  # type: ignore[arg-type]
+    changes = derive_stages(activity(cust("c1"), order("c1", 5)), RULES, NOW, health)
+    assert (changes[-1].to_stage, changes[-1].at) == (Stage.AT_RISK, NOW)
+    assert "health 30" in changes[-1].reason
+    # a prospect is not put at risk by health
+    assert derive_stages(activity(cust("c1")), RULES, NOW, health)[-1].to_stage is Stage.PROSPECT
+
+
+def test_silence_across_a_leap_day() -> None:
+    last = on(2028, 2, 28)
+    changes = derive_stages(activity(cust("c1"), order("c1", last)), RULES, on(2028, 6, 1))
+    at_risk = changes[-1]
+    assert at_risk.to_stage is Stage.AT_RISK
+    assert at_risk.at == on(2028, 5, 28)  # 90 days: Feb 29 counts
+
+
+def test_orders_older_than_the_customer_record() -> None:
+    c = cust("c1", created_days_ago=10)
+    got = stages(order("c1", 50), customer=c)
+    assert got == [(Stage.PROSPECT, ago(50)), (Stage.FIRST_PURCHASE, ago(50))]
+
+
+def test_every_change_has_a_reason_and_from_stage() -> None:
+    changes = derive_stages(activity(cust("c1"), order("c1", 200)), RULES, NOW)
+    assert changes[0].from_stage is None
+    assert [c.from_stage for c in changes[1:]] == [c.to_stage for c in changes[:-1]]
+    assert all(c.reason for c in changes)
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"at_risk_factor": 0}, r"LifecycleRules\.at_risk_factor"),
+        ({"churn_min_days": 80.0}, r"LifecycleRules\.churn_min_days"),
+        ({"at_risk_max_days": 10.0}, r"LifecycleRules\.at_risk_max_days"),
+        ({"loyal_min_orders": 1}, r"LifecycleRules\.loyal_min_orders"),
+    ],
+)
+def test_rules_are_validated(kw: dict[str, float], field: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        LifecycleRules(**kw)  # type: ignore[arg-type]
+
+
+def test_as_of_in_another_zone_is_converted_and_naive_is_refused() -> None:
+    from datetime import datetime, timezone
+
+    shanghai = NOW.astimezone(timezone(timedelta(hours=8)))
+    a = activity(cust("c1"), order("c1", 200))
+    assert derive_stages(a, RULES, shanghai) == derive_stages(a, RULES, NOW)
+    with pytest.raises(ValidationError, match="as_of"):
+        derive_stages(a, RULES, datetime(2026, 6, 30))

@@ -1,0 +1,100 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from tierkit import NOW, cust, order
+
+from keyaccount.activity import convert_totals, group_activity, load_activity, open_amount
+from keyaccount.fx import ExchangeRates, MissingRate
+from keyaccount.models import CreditProfile, Customer, CustomerStatus, Receivable
+from keyaccount.money import Money
+from keyaccount.storage import Store
+
+
+def test_grouping_orders_each_customers_records_in_time() -> None:
+    late, early = order("c1", 1, "10"), order("c1", 50, "20")
+    stray = order("ghost", 3, "99")  # no such customer: left out
+    book = group_activity([cust("c1"), cust("c2")], transactions=[late, stray, early])
+    assert book["c1"].transactions == (early, late)
+    assert book["c1"].transaction_times == (early.occurred_at, late.occurred_at)
+    assert book["c2"].transactions == ()
+    assert set(book) == {"c1", "c2"}
+
+
+def test_latest_credit_profile_wins() -> None:
+    old = CreditProfile("p1", "c1", Money("10", "CNY"), updated_at=NOW - timedelta(days=9))
+    new = CreditProfile("p2", "c1", Money("20", "CNY"), updated_at=NOW)
+    undated = CreditProfile("p3", "c1", Money("30", "CNY"))
+    book = group_activity([cust("c1")], credit_profiles=[old, new, undated])
+    assert book["c1"].credit_profile == new
+
+
+def test_load_activity_leaves_out_merged_and_archived(store: Store) -> None:
+    archived = Customer("c2", "Old", NOW, status=CustomerStatus.ARCHIVED)
+    merged = Customer("c3", "Dup", NOW, status=CustomerStatus.MERGED, merged_into="c1")
+    store.put_many([cust("c1"), archived, merged, order("c1", 2, "5")])
+    assert set(load_activity(store)) == {"c1"}
+    assert set(load_activity(store, include_archived=True)) == {"c1", "c2"}
+    assert len(load_activity(store)["c1"].transactions) == 1
+
+
+def test_open_amount_follows_payments_up_to_the_day() -> None:
+    today = NOW.date()
+    r = Receivable(
+        "r1",
+        "c1",
+        Money("500", "CNY"),
+        today - timedelta(days=60),
+        today - timedelta(days=30),
+        today - timedelta(days=10),
+        Money("200", "CNY"),
+    )
+    assert open_amount(r, today) == Decimal(300)
+    assert open_amount(r, today - timedelta(days=20)) == Decimal(500)  # before the payment
+    paid = Receivable(
+        "r2",
+        "c1",
+        Money("500", "CNY"),
+        today - timedelta(days=60),
+        today - timedelta(days=30),
+        today - timedelta(days=40),
+    )
+    assert open_amount(paid, today) == Decimal(0)
+
+
+def test_convert_totals_per_currency() -> None:
+    rates = ExchangeRates("CNY", {"USD": Decimal("7")})
+    assert convert_totals({"CNY": Decimal(1), "USD": Decimal(2)}, rates) == Decimal(15)
+    with pytest.raises(MissingRate):
+        convert_totals({"EUR": Decimal(1)}, rates)
+
+
+def test_activity_built_by_hand_must_be_in_time_order() -> None:
+    from keyaccount.activity import CustomerActivity
+    from keyaccount.errors import ValidationError
+
+    late, early = order("c1", 1, "10"), order("c1", 50, "20")
+    assert CustomerActivity(cust("c1"), (early, late)).transaction_times[0] == early.occurred_at
+    with pytest.raises(ValidationError, match=r"CustomerActivity\.transactions"):
+        CustomerActivity(cust("c1"), (late, early))
+
+
+def test_gc_paused_restores_the_collector() -> None:
+    import gc
+
+    from keyaccount.activity import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()
