@@ -76,11 +76,16 @@ def test_demo_command_writes_into_the_store_and_is_idempotent(
     store.close = lambda: None  # type: ignore[method-assign]
     monkeypatch.setattr(host, "open_store", lambda url=None: store)
     monkeypatch.setattr("keyaccount.cli.demo_cmd.get_host", lambda: host)
-    assert main(["demo", "--customers", "25", "--seed", "2"]) == 0
+    assert main(["demo", "--customers", "25", "--seed", "2", "--lang", "en"]) == 0
     first = capsys.readouterr().out
     assert "wrote" in first and "customer" in first and "largest CNY accounts" in first
+    # The demo ends with the portfolio review of what it generated, as of its own today.
+    assert "Key-account portfolio review" in first
+    assert "2026-10-31 18:00 UTC" in first
+    assert "tier.changed 25" in first
     counts = (store.count(Customer), store.count(Transaction), store.count(Receivable))
-    assert main(["demo", "--customers", "25", "--seed", "2"]) == 0
+    assert main(["demo", "--customers", "25", "--seed", "2", "--no-review"]) == 0
+    assert "Key-account portfolio review" not in capsys.readouterr().out
     assert (store.count(Customer), store.count(Transaction), store.count(Receivable)) == counts
     assert counts[0] == 25
 

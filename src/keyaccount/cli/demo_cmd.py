@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from keyaccount.demo import DemoConfig, generate_portfolio
+from keyaccount.clock import FixedClock
+from keyaccount.demo import DemoConfig, demo_rates, generate_portfolio
 from keyaccount.host import get_host
 from keyaccount.models import Customer, Transaction
+from keyaccount.review import render_review, run_review
 from keyaccount.storage import Store
 
 
@@ -27,16 +29,26 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--as-of", type=_as_of, default=DemoConfig().as_of, help="the demo's today (YYYY-MM-DD)"
     )
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="review label language")
+    p.add_argument("--no-review", action="store_true", help="only generate and describe")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = DemoConfig(seed=args.seed, customers=args.customers, as_of=args.as_of)
     portfolio = generate_portfolio(config)
-    store = get_host().open_store(args.store)
+    host = get_host()
+    store = host.open_store(args.store)
     try:
         written = store.put_many(portfolio.records())
         print(describe(store, config, written))
+        if not args.no_review:
+            # The review runs "as of" the demo's today so its output is reproducible.
+            result = run_review(
+                store, clock=FixedClock(config.as_of), rates=demo_rates(), events=host
+            )
+            print()
+            print(render_review(result, args.lang), end="")
     finally:
         store.close()
     return 0

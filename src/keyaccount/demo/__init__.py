@@ -1,5 +1,5 @@
 """Seeded sample portfolios for demos, benchmarks and tests."""
 
-from keyaccount.demo.generator import DemoConfig, Portfolio, generate_portfolio
+from keyaccount.demo.generator import DemoConfig, Portfolio, demo_rates, generate_portfolio
 
-__all__ = ["DemoConfig", "Portfolio", "generate_portfolio"]
+__all__ = ["DemoConfig", "Portfolio", "demo_rates", "generate_portfolio"]

@@ -17,6 +17,7 @@ import attrs
 
 from keyaccount import credit_code
 from keyaccount.demo import names
+from keyaccount.fx import ExchangeRates
 from keyaccount.models import (
     Channel,
     Complaint,
@@ -58,6 +59,18 @@ PER_CNY = {
     "AUD": 0.21,
     "CAD": 0.19,
 }
+
+
+def demo_rates() -> ExchangeRates:
+    """Reporting rates into CNY matching the unit scale the generator used."""
+    return ExchangeRates(
+        "CNY",
+        {
+            cur: (Decimal(1) / Decimal(str(per))).quantize(Decimal("0.0001"))
+            for cur, per in PER_CNY.items()
+            if cur != "CNY"
+        },
+    )
 
 
 @attrs.frozen
