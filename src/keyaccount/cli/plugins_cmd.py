@@ -24,8 +24,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([attrs.asdict(i) for i in infos], ensure_ascii=False, indent=2))
         return 0
+    width = max((len(info.name) for info in infos), default=0)
     for info in infos:
-        print(f"{info.name:<16} {info.status:<8} {info.source}")
+        print(f"{info.name:<{width}}  {info.status:<7}  {info.source}")
         for item in info.registers:
             print(f"    {item}")
         if info.error:
