@@ -145,7 +145,11 @@ class MemoryStore:
         order = parse_order(order_by)
         check_fields(schema.by_name, schema.cls.__name__, [c.field for c in conds])
         check_fields(schema.by_name, schema.cls.__name__, [name for name, _ in order])
-        rows = [r for r in self._table(schema).values() if all(c.matches(r) for c in conds)]
+        table = self._table(schema)
+        if conds:
+            rows = [r for r in table.values() if all(c.matches(r) for c in conds)]
+        else:
+            rows = list(table.values())
         rows = sort_records(rows, order)
         return iter(rows if limit is None else rows[:limit])
 
