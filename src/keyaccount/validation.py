@@ -39,8 +39,13 @@ def optional_text(instance: object, attribute: attrs.Attribute[Any], value: Any)
         raise ValidationError(field_name(instance, attribute), value, "must be text or None")
 
 
+_ID_MATCH = _ID_RE.match
+
+
 def record_id(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if type(value) is str and _ID_MATCH(value):
+        return
+    if not isinstance(value, str) or not _ID_MATCH(value):
         raise ValidationError(
             field_name(instance, attribute),
             value,
