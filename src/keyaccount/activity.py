@@ -11,6 +11,7 @@ once per currency (``convert_totals``), not once per transaction.
 from __future__ import annotations
 
 import gc
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -165,16 +166,10 @@ def _updated(p: CreditProfile) -> datetime:
     return p.updated_at or _NEVER
 
 
-def _tx_key(t: Transaction) -> tuple[datetime, str]:
-    return (t.occurred_at, t.id)
-
-
-def _int_key(i: Interaction) -> tuple[datetime, str]:
-    return (i.occurred_at, i.id)
-
-
-def _survey_key(s: SurveyResponse) -> tuple[datetime, str]:
-    return (s.answered_at, s.id)
+# Time, then id for ties; attrgetter builds the key tuple in C (two million orders at 100k).
+_tx_key = operator.attrgetter("occurred_at", "id")
+_int_key = operator.attrgetter("occurred_at", "id")
+_survey_key = operator.attrgetter("answered_at", "id")
 
 
 def load_activity(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
@@ -39,8 +39,13 @@ def optional_text(instance: object, attribute: attrs.Attribute[Any], value: Any)
         raise ValidationError(field_name(instance, attribute), value, "must be text or None")
 
 
+_ID_MATCH = _ID_RE.match
+
+
 def record_id(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if type(value) is str and _ID_MATCH(value):
+        return
+    if not isinstance(value, str) or not _ID_MATCH(value):
         raise ValidationError(
             field_name(instance, attribute),
             value,
@@ -54,6 +59,8 @@ def optional_id(instance: object, attribute: attrs.Attribute[Any], value: Any) -
 
 
 def utc_datetime(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if type(value) is datetime and value.tzinfo is UTC:
+        return
     name = field_name(instance, attribute)
     ensure_utc(name, value)
     if value.utcoffset().total_seconds() != 0:
@@ -67,6 +74,8 @@ def optional_utc_datetime(instance: object, attribute: attrs.Attribute[Any], val
 
 def to_utc(value: Any) -> Any:
     """Converter: aware datetimes in any zone become UTC; naive ones are left for the validator."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value
     if isinstance(value, datetime) and value.tzinfo is not None and value.utcoffset() is not None:
         return ensure_utc("datetime", value)
     return value

@@ -14,9 +14,15 @@ from keyaccount.lifecycle.stages import Stage, to_stage
 from keyaccount.models import CustomerId
 from keyaccount.tiering.records import to_utc_fast, utc_fast
 
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+
 
 def _stage(value: Any) -> Any:
     # A field of StageTransition is itself named to_stage, hence this module-level name.
+    # Members pass straight through: a first run builds several transitions per customer.
+    if type(value) is Stage or value is None:
+        return value
     return to_stage(value)
 
 
@@ -51,5 +57,5 @@ class LifecycleState:
 
     @health.validator
     def _check_health(self, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
-        if not isinstance(value, Decimal) or not Decimal(0) <= value <= Decimal(100):
+        if not isinstance(value, Decimal) or not _ZERO <= value <= _HUNDRED:
             raise ValidationError("LifecycleState.health", value, "must be a Decimal 0–100")

@@ -364,7 +364,7 @@ def _with_tiers(book: Book, tiers: Mapping[CustomerId, str], store: Store, store
         activity = book[cid]
         customer = fresh.get(cid)
         if customer is None or customer.tier != tiers[cid]:
-            customer = attrs.evolve(activity.customer, tier=tiers[cid])
+            customer = activity.customer.with_tier(tiers[cid])
         out[cid] = attrs.evolve(activity, customer=customer)
     return out
 

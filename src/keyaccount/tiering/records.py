@@ -12,6 +12,9 @@ from keyaccount import validation as v
 from keyaccount.errors import ValidationError
 from keyaccount.models import CustomerId
 
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+
 
 # History records are written by the hundred thousand per run; these take the common case
 # (a datetime already in UTC) without the general checks, and defer to them otherwise.
@@ -77,7 +80,7 @@ class TierAssignment:
 
     @score.validator
     def _check_score(self, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
-        if not isinstance(value, Decimal) or not Decimal(0) <= value <= Decimal(100):
+        if not isinstance(value, Decimal) or not _ZERO <= value <= _HUNDRED:
             raise ValidationError("TierAssignment.score", value, "must be a Decimal 0–100")
 
 

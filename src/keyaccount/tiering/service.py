@@ -164,7 +164,7 @@ class TieringService:
             _assignment(run, d, f"tasg_{run.id}_{i:x}")
             for i, (_, d) in enumerate(sorted(result.decisions.items()))
         ]
-        updated = [attrs.evolve(book[d.customer_id].customer, tier=d.tier) for d in result.changed]
+        updated = [book[d.customer_id].customer.with_tier(d.tier) for d in result.changed]
         with self.store.transaction():
             self.store.put(run)
             self.store.put_many(assignments)
