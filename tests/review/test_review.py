@@ -15,7 +15,7 @@ from keyaccount.errors import ValidationError
 from keyaccount.events import RecordingSink
 from keyaccount.fx import ExchangeRates
 from keyaccount.lifecycle import LifecycleState
-from keyaccount.models import Severity
+from keyaccount.models import Severity, User
 from keyaccount.money import Money
 from keyaccount.review import (
     ReviewConfig,
@@ -312,3 +312,18 @@ def test_review_restores_the_garbage_collector(book_store: Store) -> None:
 def test_config_refuses_non_positive_windows_before_anything_runs(field: str) -> None:
     with pytest.raises(ValidationError, match=rf"ReviewConfig\.{field}"):
         ReviewConfig(**{field: 0})  # type: ignore[arg-type]
+
+
+def test_tables_name_managers_the_store_knows(book_store: Store) -> None:
+    book_store.put(User(id="u_li", name="李明", role="account_manager", team="east"))
+    result = review(book_store, dry_run=True)
+    assert result.manager_name("u_li") == "李明"
+    assert result.manager_name("u_wang") == "u_wang"  # not in the store: the id is shown
+    assert result.manager_name(None) is None
+    text = render_review(result, "zh")
+    top = text.split("== ")[1]
+    assert "李明" in top
+    assert "u_li" not in top
+    by_manager = text.split("按客户经理")[1].split("== ")[0]
+    assert "李明" in by_manager
+    assert "u_wang" in by_manager

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 from keyaccount.credit import RESPONSE_LABELS
@@ -11,7 +11,7 @@ from keyaccount.kpi import KPI_CATALOGUE, Scorecard
 from keyaccount.lifecycle import STAGE_LABELS, Stage
 from keyaccount.money import Money
 from keyaccount.review.labels import check_lang, label
-from keyaccount.review.result import AccountRow, ReviewResult
+from keyaccount.review.result import ReviewResult
 from keyaccount.review.table import format_table
 from keyaccount.value import LAYER_LABELS_ZH, LAYER_STRATEGY, LAYER_STRATEGY_ZH, PyramidLayer
 
@@ -112,7 +112,7 @@ def render_review(
     for note in result.notes:
         add(f"{L('notes')}: {note}")
 
-    _top_accounts(result.accounts, top, lang, add, result.value.facts.window_days)
+    _top_accounts(result, top, lang, add)
     _tiers(result, names, max_rows, lang, add)
     _lifecycle(result, max_rows, lang, add)
     _value(result, names, lang, add)
@@ -121,15 +121,10 @@ def render_review(
     return "\n".join(out) + "\n"
 
 
-def _top_accounts(
-    accounts: Sequence[AccountRow],
-    top: int,
-    lang: str,
-    add: Callable[[str], None],
-    window_days: int,
-) -> None:
+def _top_accounts(result: ReviewResult, top: int, lang: str, add: Callable[[str], None]) -> None:
+    accounts = result.accounts
     L: Callable[[str], str] = lambda key: label(key, lang)  # noqa: E731
-    add(_heading("top_accounts", lang, L("window").format(n=window_days)))
+    add(_heading("top_accounts", lang, L("window").format(n=result.value.facts.window_days)))
     if not accounts:
         add(L("none"))
         return
@@ -137,7 +132,7 @@ def _top_accounts(
         (
             str(i),
             a.name,
-            a.owner_id or DASH,
+            result.manager_name(a.owner_id) or DASH,
             a.tier or DASH,
             money(a.revenue),
             pct(a.revenue_share),
@@ -265,7 +260,7 @@ def _lifecycle(result: ReviewResult, max_rows: int, lang: str, add: Callable[[st
     warn_rows = [
         (
             w.name,
-            w.owner_id or DASH,
+            result.manager_name(w.owner_id) or DASH,
             w.tier or DASH,
             f"{w.health:.0f}",
             "; ".join(split_label(x, lang) for x in w.signals),
@@ -425,10 +420,11 @@ def _kpis(result: ReviewResult, lang: str, add: Callable[[str], None]) -> None:
         ("kpi_by_tier", kpis.by_tier),
     ):
         add(_heading(key, lang))
-        add(_kpi_table(cards, lang))
+        names = result.managers if key == "kpi_by_manager" else {}
+        add(_kpi_table(cards, lang, names))
 
 
-def _kpi_table(cards: Sequence[Scorecard], lang: str) -> str:
+def _kpi_table(cards: Sequence[Scorecard], lang: str, names: Mapping[str, str]) -> str:
     if not cards:
         return label("none", lang)
     heads = [
@@ -437,7 +433,11 @@ def _kpi_table(cards: Sequence[Scorecard], lang: str) -> str:
         *(_kpi_name(c, lang) for c in KPI_COLUMNS),
     ]
     rows = [
-        (s.key, f"{s.facts.customers:,}", *(kpi_text(c, s.value(c)) for c in KPI_COLUMNS))
+        (
+            names.get(s.key, s.key),
+            f"{s.facts.customers:,}",
+            *(kpi_text(c, s.value(c)) for c in KPI_COLUMNS),
+        )
         for s in cards
     ]
     return format_table(heads, rows, right=tuple(range(1, len(heads))))

@@ -133,6 +133,8 @@ class ReviewResult:
     events: Mapping[str, int] = attrs.field(hash=False)
     notes: tuple[str, ...] = ()
     dry_run: bool = False
+    # User id → name, so tables name account managers rather than print their ids.
+    managers: Mapping[str, str] = attrs.field(factory=dict, hash=False)
     # Wall-clock and CPU seconds per section of this run; excluded from equality and exports.
     timings: Mapping[str, float] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
     cpu_timings: Mapping[str, float] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
@@ -140,6 +142,12 @@ class ReviewResult:
     @property
     def alerts(self) -> tuple[RiskAlert, ...]:
         return self.credit.alerts
+
+    def manager_name(self, user_id: str | None) -> str | None:
+        """The manager's name, or the id itself for a user the store does not hold."""
+        if user_id is None:
+            return None
+        return self.managers.get(user_id, user_id)
 
     def account(self, customer_id: str) -> AccountRow:
         for row in self.accounts:

@@ -34,7 +34,7 @@ from keyaccount.events import DomainEvent, EventSink, NullSink
 from keyaccount.fx import ExchangeRates
 from keyaccount.kpi import KpiReport, Period, kpi_report
 from keyaccount.lifecycle import ChurnModel, LifecycleRules, LifecycleService
-from keyaccount.models import CreditProfile, Customer, CustomerId
+from keyaccount.models import CreditProfile, Customer, CustomerId, User
 from keyaccount.review.result import (
     AccountRow,
     ChurnWarningRow,
@@ -221,6 +221,7 @@ def _run_review(
         events={} if config.dry_run else dict(sink.counts),
         notes=tuple(notes),
         dry_run=config.dry_run,
+        managers={u.id: u.name for u in store.query(User)},
         timings=timer.laps,
         cpu_timings=timer.cpu_laps,
     )
