@@ -17,7 +17,7 @@ import attrs
 
 from keyaccount.errors import UnknownStoreURL, ValidationError
 from keyaccount.money import Money
-from keyaccount.schema import SchemaRegistry
+from keyaccount.schema import RecordSchema, SchemaRegistry
 
 R = TypeVar("R")
 
@@ -236,6 +236,24 @@ class RegisterStorageBackend(Protocol):
         *,
         description: str = "",
     ) -> None: ...
+
+
+def checked_conditions(
+    schema: RecordSchema, conditions: Iterable[Condition | tuple[Condition, ...]]
+) -> tuple[Condition, ...]:
+    """Flatten a query's conditions and reject fields the record type does not have."""
+    conds = flatten(conditions)
+    check_fields(schema.by_name, schema.cls.__name__, [c.field for c in conds])
+    return conds
+
+
+def checked_order(
+    schema: RecordSchema, order_by: str | Sequence[str]
+) -> tuple[tuple[str, bool], ...]:
+    """Parse ``order_by`` and reject fields the record type does not have."""
+    order = parse_order(order_by)
+    check_fields(schema.by_name, schema.cls.__name__, [name for name, _ in order])
+    return order
 
 
 def check_fields(schema_fields: Mapping[str, Any], kind_name: str, names: Iterable[str]) -> None:

@@ -14,9 +14,8 @@ from keyaccount.storage import (
     Condition,
     RegisterStorageBackend,
     StoreURL,
-    check_fields,
-    flatten,
-    parse_order,
+    checked_conditions,
+    checked_order,
     sort_records,
 )
 
@@ -162,10 +161,8 @@ class MemoryStore:
         limit: int | None = None,
     ) -> Iterator[R]:
         schema = self._schema(kind)
-        conds = flatten(conditions)
-        order = parse_order(order_by)
-        check_fields(schema.by_name, schema.cls.__name__, [c.field for c in conds])
-        check_fields(schema.by_name, schema.cls.__name__, [name for name, _ in order])
+        conds = checked_conditions(schema, conditions)
+        order = checked_order(schema, order_by)
         table = self._table(schema)
         if conds:
             rows = [r for r in table.values() if all(c.matches(r) for c in conds)]
@@ -176,8 +173,7 @@ class MemoryStore:
 
     def count(self, kind: type[Any], *conditions: Condition | tuple[Condition, ...]) -> int:
         schema = self._schema(kind)
-        conds = flatten(conditions)
-        check_fields(schema.by_name, schema.cls.__name__, [c.field for c in conds])
+        conds = checked_conditions(schema, conditions)
         if not conds:
             return len(self._table(schema))
         return sum(1 for r in self._table(schema).values() if all(c.matches(r) for c in conds))

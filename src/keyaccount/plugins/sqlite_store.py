@@ -37,9 +37,8 @@ from keyaccount.storage import (
     Condition,
     RegisterStorageBackend,
     StoreURL,
-    check_fields,
-    flatten,
-    parse_order,
+    checked_conditions,
+    checked_order,
     sort_records,
 )
 
@@ -507,10 +506,8 @@ class SqliteStore:
         limit: int | None = None,
     ) -> Iterator[R]:
         schema = self._schema(kind)
-        conds = flatten(conditions)
-        order = parse_order(order_by)
-        check_fields(schema.by_name, schema.cls.__name__, [c.field for c in conds])
-        check_fields(schema.by_name, schema.cls.__name__, [name for name, _ in order])
+        conds = checked_conditions(schema, conditions)
+        order = checked_order(schema, order_by)
         sql, params, rest, order_sql = self.plan(schema, conds, order, limit)
         with self._errors():
             cursor = self._conn.execute(sql, params)
@@ -564,8 +561,7 @@ class SqliteStore:
 
     def count(self, kind: type[Any], *conditions: Condition | tuple[Condition, ...]) -> int:
         schema = self._schema(kind)
-        conds = flatten(conditions)
-        check_fields(schema.by_name, schema.cls.__name__, [c.field for c in conds])
+        conds = checked_conditions(schema, conditions)
         _, _, table = self._ensure(schema)
         where, params, rest = plan_where(schema, conds)
         if not rest:
