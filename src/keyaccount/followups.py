@@ -144,3 +144,19 @@ def open_follow_ups(
     if due_before is not None:
         conditions.append(lt("due_at", ensure_utc("open_follow_ups.due_before", due_before)))
     return list(store.query(FollowUp, *conditions, order_by="due_at"))
+
+
+def follow_up_opened(follow_up: FollowUp, at: datetime) -> DomainEvent:
+    """The ``followup.opened`` event every service sends when it opens a follow-up."""
+    return DomainEvent(
+        "followup.opened",
+        at,
+        follow_up.customer_id,
+        {
+            "follow_up_id": follow_up.id,
+            "owner_id": follow_up.owner_id,
+            "source_kind": follow_up.source_kind,
+            "source_id": follow_up.source_id,
+            "reason": follow_up.reason,
+        },
+    )

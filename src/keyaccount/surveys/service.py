@@ -10,7 +10,7 @@ import attrs
 from keyaccount.clock import Clock
 from keyaccount.errors import ValidationError
 from keyaccount.events import DomainEvent, EventSink
-from keyaccount.followups import FollowUp, FollowUpId
+from keyaccount.followups import FollowUp, FollowUpId, follow_up_opened
 from keyaccount.models import Contact, Customer, SurveyResponse
 from keyaccount.models.ids import SurveyId, SurveyResponseId, new_id
 from keyaccount.storage import Store, eq
@@ -248,20 +248,7 @@ def record_response(
         )
     )
     if follow_up is not None:
-        events.emit(
-            DomainEvent(
-                "followup.opened",
-                now,
-                customer.id,
-                {
-                    "follow_up_id": follow_up.id,
-                    "owner_id": follow_up.owner_id,
-                    "source_kind": "survey_response",
-                    "source_id": response.id,
-                    "reason": follow_up.reason,
-                },
-            )
-        )
+        events.emit(follow_up_opened(follow_up, now))
     return RecordedResponse(response, follow_up)
 
 

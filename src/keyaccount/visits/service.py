@@ -16,7 +16,7 @@ import attrs
 from keyaccount.clock import Clock
 from keyaccount.errors import ValidationError
 from keyaccount.events import DomainEvent, EventSink
-from keyaccount.followups import FollowUp, FollowUpId
+from keyaccount.followups import FollowUp, FollowUpId, follow_up_opened
 from keyaccount.models import Contact, Customer, Interaction
 from keyaccount.models.enums import Channel, CustomerStatus
 from keyaccount.models.ids import InteractionId, UserId, new_id
@@ -169,20 +169,7 @@ def log_interaction(
             )
         )
     if follow_up is not None:
-        events.emit(
-            DomainEvent(
-                "followup.opened",
-                now,
-                customer.id,
-                {
-                    "follow_up_id": follow_up.id,
-                    "owner_id": follow_up.owner_id,
-                    "source_kind": "interaction",
-                    "source_id": interaction.id,
-                    "reason": follow_up.reason,
-                },
-            )
-        )
+        events.emit(follow_up_opened(follow_up, now))
     return LoggedInteraction(interaction, visit, follow_up)
 
 
