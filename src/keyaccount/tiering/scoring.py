@@ -205,32 +205,37 @@ class ScoringModel:
         ctx = ScoringContext(as_of, rates, self.window_days, potential or {})
         shares = self.weight_shares()
         criteria = self.criteria
-        raws: list[dict[CustomerId, float | None]] = [{} for _ in criteria]
-        # Customer by customer, so criteria reading the same window share one pass over it.
-        for cid, act in book.items():
-            for raw, criterion in zip(raws, criteria, strict=True):
-                raw[cid] = criterion.measure(act, ctx)
-        score_maps: list[dict[Any, float]] = []
-        for criterion, raw in zip(criteria, raws, strict=True):
-            present = {cid: x for cid, x in raw.items() if x is not None}
-            score_maps.append(criterion.normaliser.scores(present))
+        measures = [c.measure for c in criteria]
+        ids = list(book)
+        # Customer by customer, so criteria reading the same window share one pass over it;
+        # then column by column (one list per criterion), which needs no lookup by customer.
+        rows = [[measure(act, ctx) for measure in measures] for act in book.values()]
+        raw_columns = list(zip(*rows, strict=True)) if rows else [() for _ in criteria]
         layout = ScoreLayout(
             tuple(c.name for c in criteria),
             tuple(c.label for c in criteria),
             tuple(shares[c.name] for c in criteria),
             tuple(c.normaliser.method for c in criteria),
         )
-        columns = list(zip(criteria, raws, score_maps, layout.shares, strict=True))
-        out: dict[CustomerId, CustomerScore] = {}
-        for cid in book:
-            values: list[float | None] = []
-            scored: list[float] = []
-            total = 0.0
-            for criterion, raw, score_map, share in columns:
-                value = raw[cid]
-                s = criterion.missing_score if value is None else score_map[cid]
-                values.append(value)
-                scored.append(s)
-                total += share * s
-            out[cid] = CustomerScore(cid, total, tuple(values), tuple(scored), layout)
-        return out
+        totals = [0.0] * len(ids)
+        score_columns: list[list[float]] = []
+        for criterion, column, share in zip(criteria, raw_columns, layout.shares, strict=True):
+            present = {cid: x for cid, x in zip(ids, column, strict=True) if x is not None}
+            score_map: dict[Any, float] = criterion.normaliser.scores(present)
+            missing = criterion.missing_score
+            scored = [
+                missing if x is None else score_map[cid] for cid, x in zip(ids, column, strict=True)
+            ]
+            score_columns.append(scored)
+            # Criterion by criterion in order, as the score's definition adds them up.
+            totals = [t + share * s for t, s in zip(totals, scored, strict=True)]
+        return {
+            cid: CustomerScore(cid, total, values, scored, layout)
+            for cid, total, values, scored in zip(
+                ids,
+                totals,
+                zip(*raw_columns, strict=True),
+                zip(*score_columns, strict=True),
+                strict=True,
+            )
+        }
