@@ -13,7 +13,7 @@ from keyaccount.clock import Clock, ensure_utc
 from keyaccount.events import DomainEvent, EventSink
 from keyaccount.fx import ExchangeRates
 from keyaccount.lifecycle.churn import ChurnModel, HealthAssessment, RecommendedAction
-from keyaccount.lifecycle.records import LifecycleState, StageTransition
+from keyaccount.lifecycle.records import LifecycleState, StageTransition, next_transition
 from keyaccount.lifecycle.signals import ACTION_LABELS, Action, ChurnContext
 from keyaccount.lifecycle.stages import (
     ACTIVE_STAGES,
@@ -179,9 +179,12 @@ class LifecycleService:
         for cid, c in sorted(result.customers.items()):
             prev = previous.get(cid)
             new = _new_changes(c, prev, result.as_of)
+            checked: StageTransition | None = None
             for ch in new:
-                transitions.append(
-                    StageTransition(
+                if checked is None:
+                    # The customer's first one is fully validated (its id, recorded_at);
+                    # the others only differ in values the replay produced.
+                    checked = StageTransition(
                         f"{prefix}_{len(transitions):x}",
                         cid,
                         ch.to_stage,
@@ -190,7 +193,18 @@ class LifecycleService:
                         now,
                         ch.from_stage,
                     )
-                )
+                    transitions.append(checked)
+                else:
+                    transitions.append(
+                        next_transition(
+                            checked,
+                            f"{prefix}_{len(transitions):x}",
+                            ch.to_stage,
+                            ch.at,
+                            ch.reason,
+                            ch.from_stage,
+                        )
+                    )
                 if prev is not None:
                     announce.append(_stage_event(now, cid, ch))
             current = new[-1] if new else None
