@@ -124,6 +124,67 @@ class CustomerScore:
         raise KeyError(name)
 
 
+class ExplanationWriter:
+    """``CustomerScore.explanation()`` for every score of a run, rounding each distinct value
+    of a criterion once: ``round()`` is the bulk of an explanation's cost and a book repeats
+    values a lot (tied ranks, order counts, indexes, missing scores).
+
+    The memo holds only non-zero floats, whose rounding depends on the value alone (zeros keep
+    their sign and ints their type by being rounded directly), so every explanation is the
+    same as ``explanation()`` gives.
+    """
+
+    def __init__(self) -> None:
+        self._layout: ScoreLayout | None = None
+        self._raw: list[dict[float, float]] = []
+        self._scored: list[dict[float, tuple[float, float]]] = []
+
+    def explanation(self, cs: CustomerScore) -> tuple[dict[str, Any], ...]:
+        lay = cs.layout
+        if lay is not self._layout:
+            self._layout = lay
+            self._raw = [{} for _ in lay.names]
+            self._scored = [{} for _ in lay.names]
+        out: list[dict[str, Any]] = []
+        for name, label, raw, score, share, weight, raw_memo, score_memo in zip(
+            lay.names,
+            lay.labels,
+            cs.raw,
+            cs.scores,
+            lay.shares,
+            lay.rounded_shares,
+            self._raw,
+            self._scored,
+            strict=True,
+        ):
+            if raw is None:
+                raw_out = None
+            elif type(raw) is float and raw:
+                raw_out = raw_memo.get(raw)
+                if raw_out is None:
+                    raw_out = raw_memo[raw] = round(raw, 4)
+            else:
+                raw_out = round(raw, 4)
+            if type(score) is float and score:
+                pair = score_memo.get(score)
+                if pair is None:
+                    pair = score_memo[score] = (round(score, 4), round(share * score, 4))
+                score_out, contribution = pair
+            else:
+                score_out, contribution = round(score, 4), round(share * score, 4)
+            out.append(
+                {
+                    "criterion": name,
+                    "label": label,
+                    "raw": raw_out,
+                    "score": score_out,
+                    "weight": weight,
+                    "contribution": contribution,
+                }
+            )
+        return tuple(out)
+
+
 def _check_criteria(value: Any) -> tuple[Criterion, ...]:
     criteria = tuple(value)
     names = [c.name for c in criteria]
