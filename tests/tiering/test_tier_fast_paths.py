@@ -6,7 +6,7 @@ import random
 
 from keyaccount.models import CustomerId
 from keyaccount.tiering import PercentileRank
-from keyaccount.tiering.scoring import CustomerScore, ExplanationWriter, ScoreLayout
+from keyaccount.tiering.scoring import CustomerScore, ScoreLayout, explanations
 
 
 def _bisected_ranks(raw: dict[str, float]) -> dict[str, float]:
@@ -46,7 +46,7 @@ def test_percentile_rank_with_nan_keeps_the_bisecting_answer() -> None:
     assert repr(PercentileRank().scores(same)) == repr(_bisected_ranks(same))
 
 
-def test_explanation_writer_equals_explanation_including_zeros_ints_and_repeats() -> None:
+def test_explanations_equal_explanation_including_zeros_ints_and_repeats() -> None:
     layout = ScoreLayout(("x", "y", "z"), ("X", "Y", "Z"), (0.5, 0.3, 0.2), ("m", "m", "m"))
     rows = [
         ((12.345678, None, 3), (33.333333333, 50, 0.0)),
@@ -55,9 +55,15 @@ def test_explanation_writer_equals_explanation_including_zeros_ints_and_repeats(
         ((12.345678, None, 3.0), (33.333333333, 50.0, 0.0)),
         ((0.0, 0.0, -0.0), (-0.0, 0.0, -0.0)),
     ]
-    writer = ExplanationWriter()
-    for i, (raw, scores) in enumerate(rows * 2):
-        cs = CustomerScore(CustomerId(f"c{i}"), 0.0, raw, scores, layout)
-        got, want = writer.explanation(cs), cs.explanation()
-        assert repr(got) == repr(want)  # repr tells -0.0 from 0.0 and 3 from 3.0
-        assert got is not want and got[0] is not want[0]
+    scores = [
+        CustomerScore(CustomerId(f"c{i}"), 0.0, raw, scored, layout)
+        for i, (raw, scored) in enumerate(rows * 2)
+    ]
+    got = explanations(scores)
+    want = [cs.explanation() for cs in scores]
+    assert repr(got) == repr(want)  # repr tells -0.0 from 0.0 and 3 from 3.0
+    assert got[0][0] is not got[4][0]
+    other = ScoreLayout(("x",), ("X",), (1.0,), ("m",))
+    mixed = [*scores[:2], CustomerScore(CustomerId("o"), 0.0, (2.0,), (3.0,), other)]
+    assert explanations(mixed) == [cs.explanation() for cs in mixed]
+    assert explanations([]) == []

@@ -8,7 +8,7 @@ to the score.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -124,65 +124,49 @@ class CustomerScore:
         raise KeyError(name)
 
 
-class ExplanationWriter:
-    """``CustomerScore.explanation()`` for every score of a run, rounding each distinct value
-    of a criterion once: ``round()`` is the bulk of an explanation's cost and a book repeats
-    values a lot (tied ranks, order counts, indexes, missing scores).
+def explanations(scores: Sequence[CustomerScore]) -> list[tuple[dict[str, Any], ...]]:
+    """``explanation()`` of every score, in order, built criterion by criterion.
 
-    The memo holds only non-zero floats, whose rounding depends on the value alone (zeros keep
-    their sign and ints their type by being rounded directly), so every explanation is the
-    same as ``explanation()`` gives.
+    ``round()`` is the bulk of an explanation's cost and a book repeats values a lot (tied
+    ranks, order counts, indexes, missing scores), so each distinct non-zero float of a
+    criterion is rounded once; zeros (to keep their sign) and ints (to keep their type) are
+    rounded one by one. The result equals ``[s.explanation() for s in scores]``.
     """
-
-    def __init__(self) -> None:
-        self._layout: ScoreLayout | None = None
-        self._raw: list[dict[float, float]] = []
-        self._scored: list[dict[float, tuple[float, float]]] = []
-
-    def explanation(self, cs: CustomerScore) -> tuple[dict[str, Any], ...]:
-        lay = cs.layout
-        if lay is not self._layout:
-            self._layout = lay
-            self._raw = [{} for _ in lay.names]
-            self._scored = [{} for _ in lay.names]
-        out: list[dict[str, Any]] = []
-        for name, label, raw, score, share, weight, raw_memo, score_memo in zip(
-            lay.names,
-            lay.labels,
-            cs.raw,
-            cs.scores,
-            lay.shares,
-            lay.rounded_shares,
-            self._raw,
-            self._scored,
-            strict=True,
-        ):
-            if raw is None:
-                raw_out = None
-            elif type(raw) is float and raw:
-                raw_out = raw_memo.get(raw)
-                if raw_out is None:
-                    raw_out = raw_memo[raw] = round(raw, 4)
-            else:
-                raw_out = round(raw, 4)
-            if type(score) is float and score:
-                pair = score_memo.get(score)
-                if pair is None:
-                    pair = score_memo[score] = (round(score, 4), round(share * score, 4))
-                score_out, contribution = pair
-            else:
-                score_out, contribution = round(score, 4), round(share * score, 4)
-            out.append(
+    if not scores:
+        return []
+    lay = scores[0].layout
+    if any(s.layout is not lay for s in scores):
+        return [s.explanation() for s in scores]
+    columns: list[list[dict[str, Any]]] = []
+    for k, (name, label, share, weight) in enumerate(
+        zip(lay.names, lay.labels, lay.shares, lay.rounded_shares, strict=True)
+    ):
+        raws = [s.raw[k] for s in scores]
+        raw_memo = {x: round(x, 4) for x in {x for x in raws if type(x) is float and x}}
+        raw_out = [
+            raw_memo[x] if type(x) is float and x else (None if x is None else round(x, 4))
+            for x in raws
+        ]
+        scored = [s.scores[k] for s in scores]
+        distinct = {x for x in scored if type(x) is float and x}
+        score_memo = {x: round(x, 4) for x in distinct}
+        share_memo = {x: round(share * x, 4) for x in distinct}
+        columns.append(
+            [
                 {
                     "criterion": name,
                     "label": label,
-                    "raw": raw_out,
-                    "score": score_out,
+                    "raw": r,
+                    "score": score_memo[x] if type(x) is float and x else round(x, 4),
                     "weight": weight,
-                    "contribution": contribution,
+                    "contribution": (
+                        share_memo[x] if type(x) is float and x else round(share * x, 4)
+                    ),
                 }
-            )
-        return tuple(out)
+                for r, x in zip(raw_out, scored, strict=True)
+            ]
+        )
+    return list(zip(*columns, strict=True))
 
 
 def _check_criteria(value: Any) -> tuple[Criterion, ...]:

@@ -18,7 +18,7 @@ from keyaccount.models import Customer, CustomerId, new_id
 from keyaccount.storage import Store, eq, gt
 from keyaccount.tiering.assign import Hysteresis, RankShare, TierDecision, TierRule, assign_tiers
 from keyaccount.tiering.records import PotentialRating, TierAssignment, TierOverride, TierRun
-from keyaccount.tiering.scoring import ExplanationWriter, ScoringModel
+from keyaccount.tiering.scoring import ScoringModel, explanations
 from keyaccount.tiering.sets import ABC, TierSet
 
 TIER_CHANGED = "tier.changed"
@@ -169,10 +169,12 @@ class TieringService:
             len(changed := result.changed),
         )
         # One random run id, then a counter: ids stay unique without a syscall per record.
-        writer = ExplanationWriter()
+        ordered = [d for _, d in sorted(result.decisions.items())]
         assignments = [
-            _assignment(run, d, f"tasg_{run.id}_{i:x}", writer.explanation(d.score))
-            for i, (_, d) in enumerate(sorted(result.decisions.items()))
+            _assignment(run, d, f"tasg_{run.id}_{i:x}", explanation)
+            for i, (d, explanation) in enumerate(
+                zip(ordered, explanations([d.score for d in ordered]), strict=True)
+            )
         ]
         updated = [book[d.customer_id].customer.with_tier(d.tier) for d in changed]
         with self.store.transaction():
