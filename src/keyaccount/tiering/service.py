@@ -169,20 +169,23 @@ class TieringService:
             len(changed := result.changed),
         )
         # One random run id, then a counter: ids stay unique without a syscall per record.
-        ordered = [d for _, d in sorted(result.decisions.items())]
-        assignments = [
-            _assignment(run, d, f"tasg_{run.id}_{i:x}", explanation)
-            for i, (d, explanation) in enumerate(
-                zip(ordered, explanations([d.score for d in ordered]), strict=True)
-            )
-        ]
-        updated = [book[d.customer_id].customer.with_tier(d.tier) for d in changed]
-        with self.store.transaction():
-            self.store.put(run)
-            self.store.put_many(assignments)
-            self.store.put_many(updated)
-        for d in changed:
-            self.events.emit(_changed_event(ran_at, d, run.id))
+        # Hundreds of thousands of records and dicts are built here while the book is alive:
+        # with the collector running, each full collection rescans the whole book.
+        with gc_paused():
+            ordered = [d for _, d in sorted(result.decisions.items())]
+            assignments = [
+                _assignment(run, d, f"tasg_{run.id}_{i:x}", explanation)
+                for i, (d, explanation) in enumerate(
+                    zip(ordered, explanations([d.score for d in ordered]), strict=True)
+                )
+            ]
+            updated = [book[d.customer_id].customer.with_tier(d.tier) for d in changed]
+            with self.store.transaction():
+                self.store.put(run)
+                self.store.put_many(assignments)
+                self.store.put_many(updated)
+            for d in changed:
+                self.events.emit(_changed_event(ran_at, d, run.id))
         stored = attrs.evolve(result, run_id=run.id)
         object.__setattr__(stored, "_changed", result._changed)
         return stored
