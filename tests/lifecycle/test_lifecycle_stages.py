@@ -141,3 +141,35 @@ def test_as_of_in_another_zone_is_converted_and_naive_is_refused() -> None:
     assert derive_stages(a, RULES, shanghai) == derive_stages(a, RULES, NOW)
     with pytest.raises(ValidationError, match="as_of"):
         derive_stages(a, RULES, datetime(2026, 6, 30))
+
+
+def test_each_silence_is_judged_by_the_median_of_the_gaps_before_it() -> None:
+    # Gaps (days) 30, 30, 100, 200, 95, 300, 120: several silences over 90 days, each after
+    # gaps that arrive out of order, so the replay's running median must match the median of
+    # exactly the gaps before that silence (no look-ahead).
+    gaps = [30, 30, 100, 200, 95, 300, 120]
+    days_ago = [1000.0]
+    for g in gaps:
+        days_ago.append(days_ago[-1] - g)
+    orders = [order("c1", d) for d in days_ago]
+    changes = derive_stages(activity(cust("c1"), *orders), RULES, NOW)
+    expected = []
+    for k, g in enumerate(gaps):
+        if g <= 90:
+            continue
+        at_risk, churn = RULES.limits([timedelta(days=x) for x in gaps[:k]])
+        last = ago(days_ago[k])
+        if g > at_risk:
+            expected.append((Stage.AT_RISK, last + timedelta(days=at_risk)))
+        if g > churn:
+            expected.append((Stage.CHURNED, last + timedelta(days=churn)))
+    silences = [(c.to_stage, c.at) for c in changes if c.to_stage in (Stage.AT_RISK, Stage.CHURNED)]
+    # The last order was days_ago[-1] = 125 days ago: one more silence, judged by all gaps.
+    at_risk, churn = RULES.limits([timedelta(days=x) for x in gaps])
+    tail = (
+        [(Stage.AT_RISK, ago(days_ago[-1]) + timedelta(days=at_risk))]
+        if days_ago[-1] > at_risk
+        else []
+    )
+    assert len(expected) >= 4
+    assert silences == expected + tail

@@ -13,7 +13,7 @@ from keyaccount.clock import Clock, ensure_utc
 from keyaccount.events import DomainEvent, EventSink
 from keyaccount.fx import ExchangeRates
 from keyaccount.lifecycle.churn import ChurnModel, HealthAssessment, RecommendedAction
-from keyaccount.lifecycle.records import LifecycleState, StageTransition
+from keyaccount.lifecycle.records import LifecycleState, StageTransition, next_transition
 from keyaccount.lifecycle.signals import ACTION_LABELS, Action, ChurnContext
 from keyaccount.lifecycle.stages import (
     ACTIVE_STAGES,
@@ -171,48 +171,13 @@ class LifecycleService:
         if previous is None:
             previous = self.states()
         now = self.clock.now()
-        transitions: list[StageTransition] = []
-        states: list[LifecycleState] = []
-        announce: list[DomainEvent] = []
-        # One random prefix per run, then a counter: unique ids without a syscall per record.
-        prefix = new_id("stg")
-        for cid, c in sorted(result.customers.items()):
-            prev = previous.get(cid)
-            new = _new_changes(c, prev, result.as_of)
-            for ch in new:
-                transitions.append(
-                    StageTransition(
-                        f"{prefix}_{len(transitions):x}",
-                        cid,
-                        ch.to_stage,
-                        ch.at,
-                        ch.reason,
-                        now,
-                        ch.from_stage,
-                    )
-                )
-                if prev is not None:
-                    announce.append(_stage_event(now, cid, ch))
-            current = new[-1] if new else None
-            warned = c.warned
-            states.append(
-                LifecycleState(
-                    id=cid,
-                    customer_id=cid,
-                    stage=current.to_stage if current else prev.stage if prev else c.stage,
-                    since=current.at if current else prev.since if prev else c.since,
-                    reason=current.reason if current else prev.reason if prev else c.reason,
-                    evaluated_at=result.as_of,
-                    health=Decimal(f"{c.health.health:.2f}"),
-                    warning=warned,
-                    action=c.health.action.code if warned else None,
-                )
-            )
-            if warned and (prev is None or not prev.warning):
-                announce.append(_warning_event(now, c))
-        with self.store.transaction():
-            self.store.put_many(transitions)
-            self.store.put_many(states)
+        # Building a record per transition and customer with the whole book alive: paused
+        # like the analyses, or full collections rescan the book over and over.
+        with gc_paused():
+            transitions, states, announce = _records(result, previous, now)
+            with self.store.transaction():
+                self.store.put_many(transitions)
+                self.store.put_many(states)
         for event in announce:
             self.events.emit(event)
         return result
@@ -223,6 +188,66 @@ class LifecycleService:
         return win_back_list(
             book, result.stages(), rates=self.rates, policies=self.policies, limit=limit
         )
+
+
+def _records(
+    result: LifecycleResult, previous: Mapping[CustomerId, LifecycleState], now: datetime
+) -> tuple[list[StageTransition], list[LifecycleState], list[DomainEvent]]:
+    """New transitions and every customer's state to store, and the events to announce."""
+    transitions: list[StageTransition] = []
+    states: list[LifecycleState] = []
+    announce: list[DomainEvent] = []
+    # One random prefix per run, then a counter: unique ids without a syscall per record.
+    prefix = new_id("stg")
+    for cid, c in sorted(result.customers.items()):
+        prev = previous.get(cid)
+        new = _new_changes(c, prev, result.as_of)
+        checked: StageTransition | None = None
+        for ch in new:
+            if checked is None:
+                # The customer's first one is fully validated (its id, recorded_at);
+                # the others only differ in values the replay produced.
+                checked = StageTransition(
+                    f"{prefix}_{len(transitions):x}",
+                    cid,
+                    ch.to_stage,
+                    ch.at,
+                    ch.reason,
+                    now,
+                    ch.from_stage,
+                )
+                transitions.append(checked)
+            else:
+                transitions.append(
+                    next_transition(
+                        checked,
+                        f"{prefix}_{len(transitions):x}",
+                        ch.to_stage,
+                        ch.at,
+                        ch.reason,
+                        ch.from_stage,
+                    )
+                )
+            if prev is not None:
+                announce.append(_stage_event(now, cid, ch))
+        current = new[-1] if new else None
+        warned = c.warned
+        states.append(
+            LifecycleState(
+                id=cid,
+                customer_id=cid,
+                stage=current.to_stage if current else prev.stage if prev else c.stage,
+                since=current.at if current else prev.since if prev else c.since,
+                reason=current.reason if current else prev.reason if prev else c.reason,
+                evaluated_at=result.as_of,
+                health=Decimal(f"{c.health.health:.2f}"),
+                warning=warned,
+                action=c.health.action.code if warned else None,
+            )
+        )
+        if warned and (prev is None or not prev.warning):
+            announce.append(_warning_event(now, c))
+    return transitions, states, announce
 
 
 def _new_changes(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -104,8 +105,12 @@ class LifecycleRules:
 
     def limits(self, gaps: list[timedelta]) -> tuple[float, float]:
         """(at-risk days, churn days) given the gaps between the orders so far (any order)."""
+        return self._limits_of_sorted(sorted(gaps))
+
+    def _limits_of_sorted(self, gaps: list[timedelta]) -> tuple[float, float]:
+        """``limits`` for gaps already in ascending order (a replay keeps them sorted as it
+        goes instead of sorting every prefix again)."""
         if gaps:
-            gaps = sorted(gaps)
             n = len(gaps)
             mid = n // 2
             middle = gaps[mid] if n % 2 else (gaps[mid - 1] + gaps[mid]) / 2
@@ -174,10 +179,10 @@ def derive_stages(
     n = len(orders)
     first = orders[0]
     # gaps[i] is the silence before orders[i + 1]
-    gaps = [b - a for a, b in itertools.pairwise(orders)]
+    gaps = list(map(operator.sub, orders[1:], orders))
     # No limit is ever below the minimum, so only longer gaps can move the customer.
     quiet = timedelta(days=rules.at_risk_min_days)
-    after_silence = {i + 1 for i, g in enumerate(gaps) if g > quiet}
+    after_silence = set(itertools.compress(range(1, n), map(quiet.__lt__, gaps)))
     loyal_orders = rules.loyal_min_orders
     loyal_tenure = rules.loyal_min_tenure_days
     loyal_from = max(
@@ -194,10 +199,20 @@ def derive_stages(
         else:
             move(_REPEAT, at, why)
 
-    def silence(last: datetime, gap: timedelta, before: list[timedelta]) -> bool:
-        """Apply at-risk/churn for a silence of ``gap`` after ``last``; True if churned."""
+    # The gaps before the order being replayed, ascending: each silence needs their median.
+    seen: list[timedelta] = []
+
+    def silence(last: datetime, gap: timedelta, upto: int) -> bool:
+        """Apply at-risk/churn for a silence of ``gap`` after ``last``, judged by the median
+        of ``gaps[:upto]``; True if churned."""
         days = gap.total_seconds() / 86400
-        at_risk, churn = rules.limits(before)
+        if upto - len(seen) > len(seen):
+            seen.extend(gaps[len(seen) : upto])
+            seen.sort()
+        else:
+            for g in gaps[len(seen) : upto]:
+                bisect.insort(seen, g)
+        at_risk, churn = rules._limits_of_sorted(seen)
         since = last.date().isoformat()
         if days > at_risk:
             move(
@@ -233,7 +248,7 @@ def derive_stages(
             continue
         returned = resumed = False
         if i in after_silence:
-            returned = silence(orders[i - 1], gaps[i - 1], gaps[: i - 1])
+            returned = silence(orders[i - 1], gaps[i - 1], i - 1)
             resumed = stage is _AT_RISK
         if returned:
             won_back_at = i
@@ -248,7 +263,7 @@ def derive_stages(
             progress(at, count, f"order #{count}")
     last = orders[-1]
     if as_of - last > quiet:
-        silence(last, as_of - last, gaps)
+        silence(last, as_of - last, n - 1)
     if health is not None and stage in ACTIVE_STAGES and health.health < rules.at_risk_health_below:
         names = ", ".join(health.signal_names()) or "no signal"
         move(

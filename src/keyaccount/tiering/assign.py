@@ -211,12 +211,28 @@ def assign_tiers(
     hyst = hysteresis or Hysteresis(0.0)
     codes = tier_set.codes
     base, bounds = rule.base_tiers({cid: s.score for cid, s in scores.items()}, tier_set)
+    # Per run, not per customer: tier positions by code and the hysteresis-shifted
+    # boundaries for each previous tier (as Hysteresis.apply shifts them).
+    index_of = {code: i for i, code in reversed(list(enumerate(codes)))}
+    margin = hyst.margin
+    shifted = [
+        [b + margin if k < prev else b - margin for k, b in enumerate(bounds)]
+        for prev in range(len(codes))
+    ]
     out: dict[CustomerId, TierDecision] = {}
     for cid, cs in scores.items():
         b = base[cid]
-        prev_index = tier_set.index(previous.get(cid))
-        computed = hyst.apply(cs.score, b, prev_index, bounds)
-        reason = _reason(cs.score, b, computed, prev_index, bounds, hyst.margin, codes)
+        prev_code = previous.get(cid)
+        prev_index = None if prev_code is None else index_of.get(prev_code)
+        score = cs.score
+        if type(hyst) is not Hysteresis:  # a subclass may decide differently
+            computed = hyst.apply(score, b, prev_index, bounds)
+        elif prev_index is None or prev_index == b:
+            computed = b
+        else:
+            held = tier_for(score, shifted[prev_index])
+            computed = min(max(held, min(b, prev_index)), max(b, prev_index))
+        reason = _reason(score, b, computed, prev_index, bounds, margin, codes)
         tier = codes[computed]
         override = overrides.get(cid)
         override_id = None

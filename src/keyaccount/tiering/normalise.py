@@ -22,6 +22,7 @@ Customers whose raw value is ``None`` (nothing to measure) get the criterion's
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Mapping
 from typing import Protocol, TypeVar
 
@@ -55,11 +56,28 @@ class PercentileRank:
             return {}
         if n == 1:
             return dict.fromkeys(raw, 50.0)
+        span = n - 1
+        # One pass over the distinct values in order gives every value's score; a book has
+        # far fewer distinct values than customers, and no bisecting per customer is needed.
+        counts = Counter(raw.values())
+        by_value: dict[float, float] = {}
+        below = 0
+        for x in sorted(counts):
+            if x != x:  # NaN does not order: rank as the bisecting definition below does
+                return self._bisected(raw, span)
+            equal = counts[x]
+            by_value[x] = 100.0 * (below + (equal - 1) / 2) / span
+            below += equal
+        if len(by_value) == 1:
+            return dict.fromkeys(raw, 50.0)
+        return {key: by_value[x] for key, x in raw.items()}
+
+    @staticmethod
+    def _bisected(raw: Mapping[K, float], span: int) -> dict[K, float]:
         ordered = sorted(raw.values())
         if ordered[0] == ordered[-1]:
             return dict.fromkeys(raw, 50.0)
         out: dict[K, float] = {}
-        span = n - 1
         for key, x in raw.items():
             below = bisect.bisect_left(ordered, x)
             equal = bisect.bisect_right(ordered, x) - below

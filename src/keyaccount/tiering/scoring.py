@@ -8,7 +8,7 @@ to the score.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -124,6 +124,51 @@ class CustomerScore:
         raise KeyError(name)
 
 
+def explanations(scores: Sequence[CustomerScore]) -> list[tuple[dict[str, Any], ...]]:
+    """``explanation()`` of every score, in order, built criterion by criterion.
+
+    ``round()`` is the bulk of an explanation's cost and a book repeats values a lot (tied
+    ranks, order counts, indexes, missing scores), so each distinct non-zero float of a
+    criterion is rounded once; zeros (to keep their sign) and ints (to keep their type) are
+    rounded one by one. The result equals ``[s.explanation() for s in scores]``.
+    """
+    if not scores:
+        return []
+    lay = scores[0].layout
+    if any(s.layout is not lay for s in scores):
+        return [s.explanation() for s in scores]
+    columns: list[list[dict[str, Any]]] = []
+    for k, (name, label, share, weight) in enumerate(
+        zip(lay.names, lay.labels, lay.shares, lay.rounded_shares, strict=True)
+    ):
+        raws = [s.raw[k] for s in scores]
+        raw_memo = {x: round(x, 4) for x in {x for x in raws if type(x) is float and x}}
+        raw_out = [
+            raw_memo[x] if type(x) is float and x else (None if x is None else round(x, 4))
+            for x in raws
+        ]
+        scored = [s.scores[k] for s in scores]
+        distinct = {x for x in scored if type(x) is float and x}
+        score_memo = {x: round(x, 4) for x in distinct}
+        share_memo = {x: round(share * x, 4) for x in distinct}
+        columns.append(
+            [
+                {
+                    "criterion": name,
+                    "label": label,
+                    "raw": r,
+                    "score": score_memo[x] if type(x) is float and x else round(x, 4),
+                    "weight": weight,
+                    "contribution": (
+                        share_memo[x] if type(x) is float and x else round(share * x, 4)
+                    ),
+                }
+                for r, x in zip(raw_out, scored, strict=True)
+            ]
+        )
+    return list(zip(*columns, strict=True))
+
+
 def _check_criteria(value: Any) -> tuple[Criterion, ...]:
     criteria = tuple(value)
     names = [c.name for c in criteria]
@@ -205,32 +250,37 @@ class ScoringModel:
         ctx = ScoringContext(as_of, rates, self.window_days, potential or {})
         shares = self.weight_shares()
         criteria = self.criteria
-        raws: list[dict[CustomerId, float | None]] = [{} for _ in criteria]
-        # Customer by customer, so criteria reading the same window share one pass over it.
-        for cid, act in book.items():
-            for raw, criterion in zip(raws, criteria, strict=True):
-                raw[cid] = criterion.measure(act, ctx)
-        score_maps: list[dict[Any, float]] = []
-        for criterion, raw in zip(criteria, raws, strict=True):
-            present = {cid: x for cid, x in raw.items() if x is not None}
-            score_maps.append(criterion.normaliser.scores(present))
+        measures = [c.measure for c in criteria]
+        ids = list(book)
+        # Customer by customer, so criteria reading the same window share one pass over it;
+        # then column by column (one list per criterion), which needs no lookup by customer.
+        rows = [[measure(act, ctx) for measure in measures] for act in book.values()]
+        raw_columns = list(zip(*rows, strict=True)) if rows else [() for _ in criteria]
         layout = ScoreLayout(
             tuple(c.name for c in criteria),
             tuple(c.label for c in criteria),
             tuple(shares[c.name] for c in criteria),
             tuple(c.normaliser.method for c in criteria),
         )
-        columns = list(zip(criteria, raws, score_maps, layout.shares, strict=True))
-        out: dict[CustomerId, CustomerScore] = {}
-        for cid in book:
-            values: list[float | None] = []
-            scored: list[float] = []
-            total = 0.0
-            for criterion, raw, score_map, share in columns:
-                value = raw[cid]
-                s = criterion.missing_score if value is None else score_map[cid]
-                values.append(value)
-                scored.append(s)
-                total += share * s
-            out[cid] = CustomerScore(cid, total, tuple(values), tuple(scored), layout)
-        return out
+        totals = [0.0] * len(ids)
+        score_columns: list[list[float]] = []
+        for criterion, column, share in zip(criteria, raw_columns, layout.shares, strict=True):
+            present = {cid: x for cid, x in zip(ids, column, strict=True) if x is not None}
+            score_map: dict[Any, float] = criterion.normaliser.scores(present)
+            missing = criterion.missing_score
+            scored = [
+                missing if x is None else score_map[cid] for cid, x in zip(ids, column, strict=True)
+            ]
+            score_columns.append(scored)
+            # Criterion by criterion in order, as the score's definition adds them up.
+            totals = [t + share * s for t, s in zip(totals, scored, strict=True)]
+        return {
+            cid: CustomerScore(cid, total, values, scored, layout)
+            for cid, total, values, scored in zip(
+                ids,
+                totals,
+                zip(*raw_columns, strict=True),
+                zip(*score_columns, strict=True),
+                strict=True,
+            )
+        }

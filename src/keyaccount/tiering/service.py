@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -17,7 +18,7 @@ from keyaccount.models import Customer, CustomerId, new_id
 from keyaccount.storage import Store, eq, gt
 from keyaccount.tiering.assign import Hysteresis, RankShare, TierDecision, TierRule, assign_tiers
 from keyaccount.tiering.records import PotentialRating, TierAssignment, TierOverride, TierRun
-from keyaccount.tiering.scoring import ScoringModel
+from keyaccount.tiering.scoring import ScoringModel, explanations
 from keyaccount.tiering.sets import ABC, TierSet
 
 TIER_CHANGED = "tier.changed"
@@ -37,10 +38,18 @@ class TieringResult:
     rule: str
     decisions: Mapping[CustomerId, TierDecision] = attrs.field(hash=False)
     run_id: str | None = None
+    # ``changed`` sorts the whole book; a run and its review ask for it several times.
+    _changed: tuple[TierDecision, ...] | None = attrs.field(
+        init=False, default=None, eq=False, repr=False
+    )
 
     @property
     def changed(self) -> tuple[TierDecision, ...]:
-        return tuple(d for _, d in sorted(self.decisions.items()) if d.changed)
+        if self._changed is None:
+            changed = tuple(d for _, d in sorted(self.decisions.items()) if d.changed)
+            object.__setattr__(self, "_changed", changed)
+            return changed
+        return self._changed
 
     def counts(self) -> dict[str, int]:
         """Customers per tier code, in tier order."""
@@ -157,21 +166,29 @@ class TieringService:
             self.tier_set.name,
             result.rule,
             len(result.decisions),
-            len(result.changed),
+            len(changed := result.changed),
         )
         # One random run id, then a counter: ids stay unique without a syscall per record.
-        assignments = [
-            _assignment(run, d, f"tasg_{run.id}_{i:x}")
-            for i, (_, d) in enumerate(sorted(result.decisions.items()))
-        ]
-        updated = [book[d.customer_id].customer.with_tier(d.tier) for d in result.changed]
-        with self.store.transaction():
-            self.store.put(run)
-            self.store.put_many(assignments)
-            self.store.put_many(updated)
-        for d in result.changed:
-            self.events.emit(_changed_event(ran_at, d, run.id))
-        return attrs.evolve(result, run_id=run.id)
+        # Hundreds of thousands of records and dicts are built here while the book is alive:
+        # with the collector running, each full collection rescans the whole book.
+        with gc_paused():
+            ordered = [d for _, d in sorted(result.decisions.items())]
+            assignments = [
+                _assignment(run, d, f"tasg_{run.id}_{i:x}", explanation)
+                for i, (d, explanation) in enumerate(
+                    zip(ordered, explanations([d.score for d in ordered]), strict=True)
+                )
+            ]
+            updated = [book[d.customer_id].customer.with_tier(d.tier) for d in changed]
+            with self.store.transaction():
+                self.store.put(run)
+                self.store.put_many(assignments)
+                self.store.put_many(updated)
+            for d in changed:
+                self.events.emit(_changed_event(ran_at, d, run.id))
+        stored = attrs.evolve(result, run_id=run.id)
+        object.__setattr__(stored, "_changed", result._changed)
+        return stored
 
     def override(
         self,
@@ -212,7 +229,9 @@ class TieringService:
         return override
 
 
-def _assignment(run: TierRun, d: TierDecision, assignment_id: str) -> TierAssignment:
+def _assignment(
+    run: TierRun, d: TierDecision, assignment_id: str, explanation: tuple[dict[str, Any], ...]
+) -> TierAssignment:
     return TierAssignment(
         id=assignment_id,
         run_id=run.id,
@@ -224,7 +243,7 @@ def _assignment(run: TierRun, d: TierDecision, assignment_id: str) -> TierAssign
         score=Decimal(f"{min(100.0, max(0.0, d.score.score)):.2f}"),
         tier_set=run.tier_set,
         reason=d.reason,
-        explanation=d.score.explanation(),
+        explanation=explanation,
         previous_tier=d.previous_tier,
         override_id=d.override_id,
     )

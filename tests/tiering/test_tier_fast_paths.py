@@ -1,0 +1,69 @@
+"""The bulk paths of a tiering run give exactly what the plain definitions give."""
+
+import bisect
+import math
+import random
+
+from keyaccount.models import CustomerId
+from keyaccount.tiering import PercentileRank
+from keyaccount.tiering.scoring import CustomerScore, ScoreLayout, explanations
+
+
+def _bisected_ranks(raw: dict[str, float]) -> dict[str, float]:
+    # The stated definition: below / equal counted by bisecting the sorted values.
+    n = len(raw)
+    if n == 1:
+        return dict.fromkeys(raw, 50.0)
+    ordered = sorted(raw.values())
+    if ordered[0] == ordered[-1]:
+        return dict.fromkeys(raw, 50.0)
+    out = {}
+    for key, x in raw.items():
+        below = bisect.bisect_left(ordered, x)
+        equal = bisect.bisect_right(ordered, x) - below
+        out[key] = 100.0 * (below + (equal - 1) / 2) / (n - 1)
+    return out
+
+
+def test_percentile_rank_matches_the_bisecting_definition_bit_for_bit() -> None:
+    rng = random.Random(7)
+    for _ in range(500):
+        pool = [rng.choice([0.0, -0.0, 1.0, 2.5, -3.0, rng.random()]) for _ in range(5)]
+        raw = {f"c{i}": rng.choice(pool) for i in range(rng.randrange(1, 40))}
+        got = PercentileRank().scores(raw)
+        want = _bisected_ranks(raw)
+        assert list(got) == list(want)
+        assert [(x, math.copysign(1, x)) for x in got.values()] == [
+            (x, math.copysign(1, x)) for x in want.values()
+        ]
+
+
+def test_percentile_rank_with_nan_keeps_the_bisecting_answer() -> None:
+    nan = float("nan")
+    raw = {"a": 1.0, "b": nan, "c": 0.5, "d": 1.0}
+    assert repr(PercentileRank().scores(raw)) == repr(_bisected_ranks(raw))
+    same = {"a": nan, "b": nan}
+    assert repr(PercentileRank().scores(same)) == repr(_bisected_ranks(same))
+
+
+def test_explanations_equal_explanation_including_zeros_ints_and_repeats() -> None:
+    layout = ScoreLayout(("x", "y", "z"), ("X", "Y", "Z"), (0.5, 0.3, 0.2), ("m", "m", "m"))
+    rows = [
+        ((12.345678, None, 3), (33.333333333, 50, 0.0)),
+        ((12.345678, -0.0, 0.0), (33.333333333, -0.0, 100.0)),
+        ((-0.0, 1e-9, 7.77777777), (0.0, 66.66666666, 12.5)),
+        ((12.345678, None, 3.0), (33.333333333, 50.0, 0.0)),
+        ((0.0, 0.0, -0.0), (-0.0, 0.0, -0.0)),
+    ]
+    scores = [
+        CustomerScore(CustomerId(f"c{i}"), 0.0, raw, scored, layout)
+        for i, (raw, scored) in enumerate(rows * 2)
+    ]
+    got = explanations(scores)
+    want = [cs.explanation() for cs in scores]
+    assert repr(got) == repr(want)  # repr tells -0.0 from 0.0 and 3 from 3.0
+    assert got[0][0] is not got[4][0]
+    other = ScoreLayout(("x",), ("X",), (1.0,), ("m",))
+    mixed = [*scores[:2], CustomerScore(CustomerId("o"), 0.0, (2.0,), (3.0,), other)]
+    assert explanations(mixed) == [cs.explanation() for cs in mixed]
+    assert explanations([]) == []
