@@ -316,7 +316,7 @@ def _lifecycle(
         policies=config.policies,
     )
     previous = service.states()
-    result = service.evaluate(book) if config.dry_run else service.run(book)
+    result = service.evaluate(book) if config.dry_run else service.run(book, previous=previous)
     changes: list[StageChange] = []
     for cid, c in sorted(result.customers.items()):
         before = previous.get(cid)
