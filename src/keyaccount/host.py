@@ -137,7 +137,7 @@ class PluginHost:
             self._load_external()
         for name in list(self._infos):
             if self._infos[name].status == "loaded":
-                self._collect(name)
+                self._collect(name, strict=False)
 
     def _load_external(self) -> None:
         allowed = _names_from_env(LOAD_ENV)
@@ -175,7 +175,12 @@ class PluginHost:
         plugin_name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
         self._add(plugin_name, lambda: plugin, source="registered in code")
         if self._infos[plugin_name].status == "loaded":
-            self._collect(plugin_name)
+            try:
+                self._collect(plugin_name, strict=True)
+            except Exception:
+                self.pm.unregister(name=plugin_name)
+                del self._infos[plugin_name]
+                raise
 
     def unregister(self, name: str) -> None:
         """Remove a plugin registered from code, with everything it registered."""
@@ -191,8 +196,36 @@ class PluginHost:
         caller = getattr(self.pm.hook, hook_name)
         return [i for i in caller.get_hookimpls() if i.plugin_name == plugin_name]
 
-    def _collect(self, plugin_name: str) -> None:
-        """Run one plugin's registration hooks, attributing what it registers to it."""
+    def _collect(self, plugin_name: str, *, strict: bool) -> None:
+        """Run one plugin's registration hooks, attributing what it registers to it.
+
+        If a hook raises, whatever the plugin registered so far is taken back. Code that
+        registers a plugin itself (``strict``) gets the error; a plugin found while loading
+        is reported and skipped, except for a duplicate name, which is a conflict between
+        two plugins that the user must settle.
+        """
+        saved = (
+            self._schemas.snapshot(),
+            dict(self._backends),
+            dict(self._providers),
+            dict(self._criteria),
+            dict(self._signals),
+        )
+        try:
+            self._run_registration_hooks(plugin_name)
+        except Exception as err:
+            schemas, self._backends, self._providers, self._criteria, self._signals = saved
+            self._schemas.restore(schemas)
+            self._registers.pop(plugin_name, None)
+            if strict or isinstance(err, DuplicateRegistration):
+                raise
+            self.pm.unregister(name=plugin_name)
+            message = f"{type(err).__name__}: {err}"
+            source = self._infos[plugin_name].source
+            log.warning("keyaccount plugin %r (%s) was skipped: %s", plugin_name, source, message)
+            self._infos[plugin_name] = PluginInfo(plugin_name, source, "failed", error=message)
+
+    def _run_registration_hooks(self, plugin_name: str) -> None:
         registers = self._registers.setdefault(plugin_name, [])
 
         def add(table: dict[str, Registration], what: str) -> Callable[..., None]:

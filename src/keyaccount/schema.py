@@ -532,6 +532,16 @@ class SchemaRegistry:
         self._origin[kind] = origin
         return schema
 
+    def snapshot(self) -> tuple[dict[str, Any], dict[type[Any], Any], dict[str, str]]:
+        """The registrations as they are now, for ``restore`` after a plugin fails half-way."""
+        return (dict(self._by_kind), dict(self._by_cls), dict(self._origin))
+
+    def restore(
+        self, snapshot: tuple[dict[str, Any], dict[type[Any], Any], dict[str, str]]
+    ) -> None:
+        by_kind, by_cls, origin = snapshot
+        self._by_kind, self._by_cls, self._origin = dict(by_kind), dict(by_cls), dict(origin)
+
     def registrar(self, origin: str) -> Callable[..., None]:
         def register(
             cls: type[Any],

@@ -222,3 +222,32 @@ def test_plugins_command_lists_what_each_plugin_registers(
     monkeypatch.setattr("keyaccount.host._default_host", None)
     assert main(["plugins", "--json"]) == 0
     assert '"status": "loaded"' in capsys.readouterr().out
+
+
+def test_plugin_failing_inside_a_hook_is_skipped_and_its_registrations_undone(
+    install_plugin: Install, caplog: pytest.LogCaptureFixture
+) -> None:
+    install_plugin("keyaccount-halfway", "halfway", "keyaccount_halfway")
+    install_plugin("keyaccount-example", "example", "keyaccount_example")
+    with caplog.at_level(logging.WARNING, logger="keyaccount.plugins"):
+        h = PluginHost()
+        info = {p.name: p for p in h.plugins()}
+    assert info["halfway"].status == "failed"
+    assert info["halfway"].error == "RuntimeError: configuration file missing"
+    assert info["halfway"].registers == ()
+    assert "halfway" not in h.storage_backends()
+    assert info["example"].status == "loaded"
+    assert "'halfway'" in caplog.text
+
+
+def test_plugin_registered_in_code_that_fails_raises_and_leaves_nothing(host: PluginHost) -> None:
+    class Halfway:
+        @keyaccount.hookimpl
+        def register_storage_backends(self, register: Any) -> None:
+            register("scratch", lambda url, schemas: None)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        host.register(Halfway(), name="halfway")
+    assert "scratch" not in host.storage_backends()
+    assert "halfway" not in {p.name for p in host.plugins()}
