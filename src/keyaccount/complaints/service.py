@@ -104,6 +104,24 @@ def _log(
     return entry, sla
 
 
+def _store_step(
+    store: Store,
+    complaint: Complaint,
+    sla: ComplaintClock,
+    action: ComplaintAction,
+    from_status: ComplaintStatus | None,
+    to_status: ComplaintStatus,
+    at: datetime,
+    actor_id: str | None,
+    note: str | None,
+) -> ComplaintUpdate:
+    """Store the complaint as changed by one step, with its log entry, in one transaction."""
+    with store.transaction():
+        store.put(complaint)
+        entry, sla = _log(store, sla, action, from_status, to_status, at, actor_id, note)
+    return ComplaintUpdate(complaint, sla, entry)
+
+
 def _event(name: str, at: datetime, complaint: Complaint, **data: Any) -> DomainEvent:
     return DomainEvent(
         name,
@@ -270,15 +288,15 @@ def advance_complaint(
         )
         updated = attrs.evolve(updated, closed_at=now, deadline_at=sla.deadline_at)
 
-    with store.transaction():
-        store.put(updated)
-        entry, sla = _log(store, sla, ComplaintAction.ADVANCED, source, target, now, actor_id, note)
+    result = _store_step(
+        store, updated, sla, ComplaintAction.ADVANCED, source, target, now, actor_id, note
+    )
     name = "complaint.closed" if target is ComplaintStatus.CLOSED else "complaint.advanced"
     data: dict[str, Any] = {"from": source.value, "to": target.value, "actor_id": actor_id}
     if target is ComplaintStatus.CLOSED:
-        data["met_sla"] = sla.met_sla
+        data["met_sla"] = result.clock.met_sla
     events.emit(_event(name, now, updated, **data))
-    return ComplaintUpdate(updated, sla, entry)
+    return result
 
 
 def reopen_complaint(
@@ -308,22 +326,21 @@ def reopen_complaint(
     deadline = _deadline_from(pol, now, sla.budget_seconds - sla.consumed_seconds)
     sla = attrs.evolve(sla, running_since=now, stopped_at=None, met_sla=None, deadline_at=deadline)
     updated = attrs.evolve(complaint, status=REOPEN_TO, closed_at=None, deadline_at=deadline)
-    with store.transaction():
-        store.put(updated)
-        entry, sla = _log(
-            store,
-            sla,
-            ComplaintAction.REOPENED,
-            ComplaintStatus.CLOSED,
-            REOPEN_TO,
-            now,
-            actor_id,
-            reason,
-        )
+    result = _store_step(
+        store,
+        updated,
+        sla,
+        ComplaintAction.REOPENED,
+        ComplaintStatus.CLOSED,
+        REOPEN_TO,
+        now,
+        actor_id,
+        reason,
+    )
     events.emit(
         _event("complaint.reopened", now, updated, reason=reason, deadline_at=deadline.isoformat())
     )
-    return ComplaintUpdate(updated, sla, entry)
+    return result
 
 
 def pause_complaint(
@@ -348,20 +365,19 @@ def pause_complaint(
     consumed = sla.consumed_seconds + _seconds(pol.calendar.between(sla.running_since, now))
     sla = attrs.evolve(sla, consumed_seconds=consumed, running_since=None, paused_since=now)
     updated = attrs.evolve(complaint, deadline_at=None)
-    with store.transaction():
-        store.put(updated)
-        entry, sla = _log(
-            store,
-            sla,
-            ComplaintAction.PAUSED,
-            complaint.status,
-            complaint.status,
-            now,
-            actor_id,
-            reason,
-        )
+    result = _store_step(
+        store,
+        updated,
+        sla,
+        ComplaintAction.PAUSED,
+        complaint.status,
+        complaint.status,
+        now,
+        actor_id,
+        reason,
+    )
     events.emit(_event("complaint.paused", now, updated, reason=reason))
-    return ComplaintUpdate(updated, sla, entry)
+    return result
 
 
 def resume_complaint(
@@ -385,20 +401,19 @@ def resume_complaint(
     deadline = _deadline_from(pol, now, sla.budget_seconds - sla.consumed_seconds)
     sla = attrs.evolve(sla, running_since=now, paused_since=None, deadline_at=deadline)
     updated = attrs.evolve(complaint, deadline_at=deadline)
-    with store.transaction():
-        store.put(updated)
-        entry, sla = _log(
-            store,
-            sla,
-            ComplaintAction.RESUMED,
-            complaint.status,
-            complaint.status,
-            now,
-            actor_id,
-            note,
-        )
+    result = _store_step(
+        store,
+        updated,
+        sla,
+        ComplaintAction.RESUMED,
+        complaint.status,
+        complaint.status,
+        now,
+        actor_id,
+        note,
+    )
     events.emit(_event("complaint.resumed", now, updated, deadline_at=deadline.isoformat()))
-    return ComplaintUpdate(updated, sla, entry)
+    return result
 
 
 def _recipients(store: Store, complaint: Complaint) -> dict[str, UserId | None]:
