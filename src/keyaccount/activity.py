@@ -13,10 +13,11 @@ from __future__ import annotations
 import gc
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 import attrs
 
@@ -141,12 +142,15 @@ def _group(
         t_list = txs.get(cid)
         i_list = ints.get(cid)
         s_list = survs.get(cid)
-        if t_list:
-            t_list.sort(key=_tx_key)
         if i_list:
-            i_list.sort(key=_int_key)
+            _sort_in_time(i_list, _int_time, _int_key)
         if s_list:
-            s_list.sort(key=_survey_key)
+            _sort_in_time(s_list, _survey_time, _survey_key)
+        times: tuple[datetime, ...] = empty
+        if t_list:
+            # The times come from the sort: passing them skips ``_times_of``'s second pass
+            # and its order check (they are in order by construction).
+            times = tuple(_sort_in_time(t_list, _tx_time, _tx_key))
         out[cid] = CustomerActivity(
             customer,
             tuple(t_list) if t_list else empty,
@@ -155,6 +159,7 @@ def _group(
             tuple(recs[cid]) if cid in recs else empty,
             tuple(s_list) if s_list else empty,
             profiles.get(cid),
+            times,
         )
     return out
 
@@ -166,10 +171,32 @@ def _updated(p: CreditProfile) -> datetime:
     return p.updated_at or _NEVER
 
 
-# Time, then id for ties; attrgetter builds the key tuple in C (two million orders at 100k).
-_tx_key = operator.attrgetter("occurred_at", "id")
-_int_key = operator.attrgetter("occurred_at", "id")
+# Records are ordered by time, then id for ties (the id keeps the order reproducible).
+_tx_time = _int_time = operator.attrgetter("occurred_at")
+_survey_time = operator.attrgetter("answered_at")
+_tx_key = _int_key = operator.attrgetter("occurred_at", "id")
 _survey_key = operator.attrgetter("answered_at", "id")
+
+R = TypeVar("R")
+
+
+def _sort_in_time(
+    records: list[R],
+    time_of: Callable[[R], datetime],
+    time_and_id: Callable[[R], tuple[datetime, str]],
+) -> list[datetime]:
+    """Sort ``records`` in place by ``time_and_id`` and return their times, in that order.
+
+    Building a (time, id) key tuple per record took over half of the grouping (two million
+    orders at 100k), so records are sorted by the time alone (stable), and sorted again by
+    the full key only when two share a time: that just reorders records of equal times, so
+    the times returned stay right. Saves about a sixth of the load section.
+    """
+    records.sort(key=time_of)
+    times = list(map(time_of, records))
+    if len(set(times)) != len(times):
+        records.sort(key=time_and_id)
+    return times
 
 
 def load_activity(
