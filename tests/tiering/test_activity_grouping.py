@@ -106,9 +106,7 @@ def test_grouping_orders_equal_times_by_id_whatever_the_input_order() -> None:
     from keyaccount.models import Transaction
 
     at = NOW - timedelta(days=3)
-    same = [
-        Transaction(f"t{k}", "c1", at, Money("1", "CNY"), Money("0", "CNY")) for k in range(12)
-    ]
+    same = [Transaction(f"t{k}", "c1", at, Money("1", "CNY"), Money("0", "CNY")) for k in range(12)]
     others = [order("c1", d, "2") for d in (1, 2, 5, 9)]
     records = same + others
     expected = sorted(records, key=lambda t: (t.occurred_at, t.id))
