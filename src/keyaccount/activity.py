@@ -38,6 +38,7 @@ from keyaccount.models.enums import CustomerStatus
 from keyaccount.money import Money
 from keyaccount.storage import Store, ne
 
+_ZERO = Decimal(0)
 _ORDER = TransactionKind.ORDER  # hoisted: enum member lookups are slow in hot loops
 
 
@@ -259,6 +260,10 @@ def add_to_totals(totals: dict[str, Decimal], amount: Money) -> None:
 
 def convert_totals(totals: Mapping[str, Decimal], rates: ExchangeRates) -> Decimal:
     """Sum per-currency totals in ``rates.base``; ``MissingRate`` names a currency with no rate."""
+    if len(totals) == 1 and rates.base in totals:
+        # The usual single-currency book, without the loop (half a million calls at 100k);
+        # the same sum as the loop below makes.
+        return _ZERO + totals[rates.base]
     total = Decimal(0)
     for currency, amount in totals.items():
         if currency == rates.base:
