@@ -299,3 +299,17 @@ def test_series_gives_one_report_per_period() -> None:
     assert (june.facts.buying_prev, june.facts.buying_cur) == (1, 0)
     assert june.value("churn_rate") == pytest.approx(1.0)
     assert june.facts.revenue_cur == -50
+
+
+def test_report_from_rows_equals_the_sums_of_customer_facts() -> None:
+    from keyaccount.kpi import gather_facts, group, scorecard, sum_facts
+    from keyaccount.kpi.scorecard import Dimension
+
+    customers, orders, receivables, responses = book()
+    report = kpi_report(customers, orders, receivables, responses, period=Q2, on=ON, rates=CNY)
+    facts = gather_facts(customers, orders, receivables, responses, period=Q2, on=ON, rates=CNY)
+    total = sum_facts(facts.values())
+    assert report.portfolio == scorecard(Dimension.PORTFOLIO, "all", Q2, total)
+    assert repr(report.portfolio.facts) == repr(total)  # same Decimals, digit for digit
+    teams = {c.id: c.team for c in customers}
+    assert report.by_team == group(facts, teams.__getitem__, Dimension.TEAM, Q2)

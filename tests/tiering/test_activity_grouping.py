@@ -98,3 +98,20 @@ def test_gc_paused_restores_the_collector() -> None:
         assert not gc.isenabled()  # it was off before: left off
     finally:
         gc.enable()
+
+
+def test_grouping_orders_equal_times_by_id_whatever_the_input_order() -> None:
+    import random
+
+    from keyaccount.models import Transaction
+
+    at = NOW - timedelta(days=3)
+    same = [Transaction(f"t{k}", "c1", at, Money("1", "CNY"), Money("0", "CNY")) for k in range(12)]
+    others = [order("c1", d, "2") for d in (1, 2, 5, 9)]
+    records = same + others
+    expected = sorted(records, key=lambda t: (t.occurred_at, t.id))
+    for seed in range(5):
+        shuffled = random.Random(seed).sample(records, len(records))
+        got = group_activity([cust("c1")], transactions=shuffled)["c1"]
+        assert got.transactions == tuple(expected)  # "t10" sorts before "t2": ids, not counters
+        assert got.transaction_times == tuple(t.occurred_at for t in expected)

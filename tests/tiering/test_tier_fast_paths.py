@@ -67,3 +67,32 @@ def test_explanations_equal_explanation_including_zeros_ints_and_repeats() -> No
     mixed = [*scores[:2], CustomerScore(CustomerId("o"), 0.0, (2.0,), (3.0,), other)]
     assert explanations(mixed) == [cs.explanation() for cs in mixed]
     assert explanations([]) == []
+
+
+def test_one_currency_window_figures_equal_the_per_currency_sums() -> None:
+    from tierkit import order, refund
+
+    from keyaccount.tiering.criteria import _figures_by_currency, _one_currency_figures
+
+    cny = (order("c1", 9, "10.5", "1.25"), refund("c1", 8, "-0.50", "-0.1"), order("c1", 7, "3"))
+    got = _one_currency_figures(cny)
+    assert repr(got) == repr(_figures_by_currency(cny))
+    assert got is not None and got.orders == 2
+    assert repr(_one_currency_figures(())) == repr(_figures_by_currency(()))
+    mixed = (*cny, order("c1", 6, "2", "1", cur="USD"))
+    assert _one_currency_figures(mixed) is None
+    assert _figures_by_currency(mixed).revenue["USD"] == 2
+
+
+def test_convert_totals_single_currency_shortcut_gives_the_loops_decimal() -> None:
+    from decimal import Decimal
+
+    from keyaccount.activity import convert_totals
+    from keyaccount.fx import ExchangeRates
+
+    rates = ExchangeRates("CNY", {"USD": Decimal("7")})
+    for amount in (Decimal("1.50"), Decimal("-0.00"), Decimal("0"), Decimal("1E+3")):
+        looped = Decimal(0)
+        looped += amount
+        assert repr(convert_totals({"CNY": amount}, rates)) == repr(looped)
+    assert convert_totals({"USD": Decimal("2")}, rates) == Decimal(14)

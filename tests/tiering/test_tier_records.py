@@ -44,3 +44,29 @@ def test_with_tier_equals_evolve_and_validates_the_new_tier() -> None:
     assert hash(c.with_tier("B")) == hash(c)
     with pytest.raises(ValidationError, match=r"Customer\.tier"):
         c.with_tier(5)  # type: ignore[arg-type]
+
+
+def test_next_assignment_equals_a_validated_one_of_the_same_run() -> None:
+    from decimal import Decimal
+
+    from keyaccount.tiering.records import TierAssignment, next_assignment
+
+    why = ({"criterion": "revenue", "raw": 1.5, "score": 50.0},)
+    first = TierAssignment(
+        "tasg_r_0", "trun_r", CustomerId("c1"), NOW, "A", "A", "B", Decimal("71.50"), "ABC",
+        "score 71.5", why, "B",
+    )  # fmt: skip
+    made = next_assignment(
+        first, "tasg_r_1", CustomerId("c2"), "B", "C", "C", Decimal("12.00"), "why", why, None,
+        "tovr_1",
+    )  # fmt: skip
+    plain = TierAssignment(
+        "tasg_r_1", "trun_r", CustomerId("c2"), NOW, "B", "C", "C", Decimal("12.00"), "ABC",
+        "why", why, None, "tovr_1",
+    )  # fmt: skip
+    assert made == plain
+    assert repr(made) == repr(plain)
+    with pytest.raises(ValidationError, match=r"TierAssignment\.customer_id"):
+        next_assignment(
+            first, "tasg_r_2", " bad id", "A", "A", "A", Decimal(1), "w", why, None, None
+        )

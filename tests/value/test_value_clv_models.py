@@ -217,3 +217,23 @@ def test_expected_purchases_are_continuous_through_a_equal_one() -> None:
 
     assert math.isfinite(at(1.0))
     assert at(1.0) == pytest.approx((at(1 - 1e-4) + at(1 + 1e-4)) / 2, rel=1e-4)
+
+
+def test_a_fit_runs_scipys_openblas_on_one_thread_and_restores_it() -> None:
+    from keyaccount.value import clv_models
+
+    controls = clv_models._scipy_openblas()
+    if controls is None:
+        pytest.skip("scipy is not using its bundled OpenBLAS")
+    get_threads, set_threads = controls
+    before = get_threads()
+    set_threads(2)
+    try:
+        with clv_models._one_blas_thread():
+            assert get_threads() == 1
+        assert get_threads() == 2
+        with pytest.raises(RuntimeError), clv_models._one_blas_thread():
+            raise RuntimeError("boom")
+        assert get_threads() == 2
+    finally:
+        set_threads(before)

@@ -9,7 +9,7 @@ from value_helpers import make_txn as txn
 from keyaccount.clock import FixedClock
 from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates, MissingRate
-from keyaccount.models import Customer
+from keyaccount.models import Customer, CustomerId, Transaction, TransactionKind
 from keyaccount.storage import Store
 from keyaccount.value import collect_facts, facts_from_store, group_transactions, summarise_customer
 
@@ -184,3 +184,42 @@ def test_facts_from_store_reads_each_kind_once(store: Store) -> None:
     assert [f.customer_id for f in book.customers] == ["c1", "c2", "c3"]
     assert book.by_id()["c3"].orders == 0
     assert book.as_of == AS_OF
+
+
+def _plain_repeat_revenue(txns: list[Transaction], as_of: datetime) -> Decimal:
+    # The definition: net revenue of every transaction after the first order day, in order.
+    rates = ExchangeRates("CNY", {"USD": Decimal("7.1")})
+    seen = [t for t in txns if t.occurred_at <= as_of]
+    order_days = [t.occurred_at.date() for t in seen if t.kind is TransactionKind.ORDER]
+    if not order_days:
+        return Decimal(0)
+    first = min(order_days)
+    return sum(
+        (rates.convert(t.amount).amount for t in seen if t.occurred_at.date() > first),
+        Decimal(0),
+    )
+
+
+def test_repeat_revenue_is_the_same_in_any_order_of_transactions() -> None:
+    import random
+
+    rates = ExchangeRates("CNY", {"USD": Decimal("7.1")})
+    as_of = datetime(2026, 6, 30, 12, tzinfo=UTC)
+    rng = random.Random(11)
+    for _ in range(300):
+        txns = [
+            txn(
+                "c1",
+                as_of - timedelta(days=rng.randrange(-3, 12), hours=rng.randrange(24)),
+                rng.choice(["10.5", "3", "0.25", "-2.5", "-0.50", "7.125"]),
+                currency=rng.choice(["CNY", "CNY", "USD"]),
+            )
+            for _ in range(rng.randrange(0, 8))
+        ]
+        ordered = sorted(txns, key=lambda t: t.occurred_at)
+        want = _plain_repeat_revenue(txns, as_of)
+        for variant in (txns, ordered, ordered[::-1]):
+            got = summarise_customer(CustomerId("c1"), variant, as_of=as_of, rates=rates)
+            assert repr(got.repeat_revenue) == repr(want)
+        facts = summarise_customer(CustomerId("c1"), ordered, as_of=as_of, rates=rates)
+        assert facts == summarise_customer(CustomerId("c1"), txns, as_of=as_of, rates=rates)

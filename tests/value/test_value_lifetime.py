@@ -266,3 +266,38 @@ def test_auto_falls_back_when_the_model_is_degenerate() -> None:
     assert result.reason.startswith("model fit failed: parameters ran off to a boundary")
     with pytest.raises(FitFailed):
         predict_lifetime_value(book, ClvConfig(method="bgnbd_gamma_gamma"))
+
+
+def test_predictions_report_the_first_amount_that_is_not_finite() -> None:
+    from keyaccount.models import CustomerId
+    from keyaccount.value.clv_models import FitFailed
+    from keyaccount.value.facts import CustomerFacts
+    from keyaccount.value.lifetime import _predictions
+
+    customers = [
+        CustomerFacts(CustomerId(f"c{i}"), "CNY", revenue=Decimal(10), gross_profit=Decimal(2))
+        for i in range(3)
+    ]
+    good = _predictions(
+        "CNY",
+        customers,
+        p_alive=[0.5, None, 1.0],
+        expected=[1.0, 2.0, 3.0],
+        discounted=[0.9, 1.0, 1.1],
+        spend=[100.005, 12.345, 0.0],
+    )
+    assert [p.expected_spend_amount for p in good] == [
+        Decimal(f"{x:.2f}") for x in (100.005, 12.345, 0.0)
+    ]
+    assert [p.clv_amount for p in good] == [
+        Decimal(f"{x * 0.2:.2f}") for x in (0.9 * 100.005, 12.345, 0.0)
+    ]
+    with pytest.raises(FitFailed, match=r"not finite \(inf\)"):
+        _predictions(
+            "CNY",
+            customers,
+            p_alive=[None] * 3,
+            expected=[1.0] * 3,
+            discounted=[1.0, float("inf"), 1.0],  # the second customer's revenue comes first
+            spend=[1.0, 1.0, float("nan")],
+        )

@@ -84,3 +84,43 @@ def test_concentration_bounds(profits: list[int]) -> None:
         assert shares[-1] == 1.0
     else:
         assert result.hhi == 0
+
+
+def _mid_ranks_by_blocks(values: list[Decimal], bins: int) -> list[int]:
+    # The definition walked block by block over the sorted values (the former implementation).
+    n = len(values)
+    order = sorted(range(n), key=values.__getitem__)
+    scores = [0] * n
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and values[order[end]] == values[order[start]]:
+            end += 1
+        for k in range(start, end):
+            scores[order[k]] = 1 + (bins * (start + end)) // (2 * n)
+        start = end
+    return scores
+
+
+@given(
+    st.lists(st.sampled_from(["0", "0.00", "-1", "2.5", "2.50", "7", "1E+1"]), max_size=60),
+    st.integers(2, 10),
+)
+def test_mid_rank_scores_equal_the_block_by_block_definition(texts: list[str], bins: int) -> None:
+    values = [Decimal(t) for t in texts]  # equal values written differently are one block
+    assert mid_rank_scores(values, bins) == _mid_ranks_by_blocks(values, bins)
+
+
+@given(st.lists(st.integers(0, 30), max_size=80))
+def test_concentration_ranks_ties_by_customer_id(revenues: list[int]) -> None:
+    result = revenue_concentration(book(revenues), (1, 3, 1000))
+    head = result.top[-1].customers
+    want = sorted(
+        (
+            c
+            for c, r in zip((f"c{i:04d}" for i in range(len(revenues))), revenues, strict=True)
+            if r > 0
+        ),
+        key=lambda c: -revenues[int(c[1:])],
+    )
+    assert head == tuple(want)

@@ -181,13 +181,16 @@ def _assess_one(
             )
             paid = r.paid_amount
             if r.paid_on is not None and r.paid_on <= r.due_on and paid is not None:
-                on_time_amount += to_base(paid.amount, currency, rates)
+                on_time_amount += (
+                    paid.amount if currency == base else to_base(paid.amount, currency, rates)
+                )
                 if paid.amount >= total.amount:
                     on_time_count += 1
     limit = None
     rating = None
     if profile is not None:
-        limit = to_base(profile.credit_limit.amount, profile.credit_limit.currency, rates)
+        cap = profile.credit_limit
+        limit = cap.amount if cap.currency == base else to_base(cap.amount, cap.currency, rates)
         rating = profile.rating
     alerts: tuple[RiskAlert, ...] = ()
     # Only a customer that is late or near its limit can trigger a rule; skip the rest
@@ -197,24 +200,26 @@ def _assess_one(
     ):
         exp = _exposure(owed, overdue, limit, rating, base)
         alerts = evaluate_risk(customer_id, exp, worst, rules)
+    # Positional, in field order: keywords cost a fifth of the record's construction, and
+    # this runs once per customer.
     return CustomerCredit(
-        customer_id=customer_id,
-        currency=base,
-        buckets=buckets,
-        bucket_counts=tuple(counts),
-        bucket_amounts=tuple(amounts),
-        outstanding_amount=owed,
-        overdue_amount=overdue,
-        credit_limit_amount=limit,
-        rating=rating,
-        credit_sales_amount=sales,
-        dso_days=dso_days,
-        due_count=due_count,
-        on_time_count=on_time_count,
-        due_amount=due_amount,
-        on_time_amount=on_time_amount,
-        max_days_overdue=worst,
-        alerts=alerts,
+        customer_id,
+        base,
+        buckets,
+        tuple(counts),
+        tuple(amounts),
+        owed,  # outstanding_amount
+        overdue,  # overdue_amount
+        limit,  # credit_limit_amount
+        rating,
+        sales,  # credit_sales_amount
+        dso_days,
+        due_count,
+        on_time_count,
+        due_amount,
+        on_time_amount,
+        worst,  # max_days_overdue
+        alerts,
     )
 
 

@@ -26,6 +26,7 @@ from keyaccount.models import (
 )
 
 _ZERO = Decimal(0)
+_ORDER = TransactionKind.ORDER  # hoisted: enum member lookups are slow in hot loops
 
 
 @attrs.frozen
@@ -66,7 +67,17 @@ class KpiFacts:
 def sum_facts(items: Iterable[KpiFacts]) -> KpiFacts:
     """Field-by-field sum. Rows are read with one C-level getter and summed column-wise,
     which keeps per-group totals over 100k customers well under a second."""
-    rows = [_row(f) for f in items]
+    return sum_rows([row_of(f) for f in items])
+
+
+# KpiFacts' fields as a plain tuple, in field order: what a report sums per group.
+FactsRow = tuple[
+    int, int, int, int, int, Decimal, Decimal, int, int, Decimal, Decimal, int, int, int, int, int
+]
+
+
+def sum_rows(rows: Sequence[FactsRow]) -> KpiFacts:
+    """``sum_facts`` of the facts these rows (``facts_row``) stand for."""
     if not rows:
         return KpiFacts()
     return KpiFacts(*(sum(column) for column in zip(*rows, strict=True)))
@@ -82,7 +93,7 @@ def _bounds(period: Period) -> tuple[datetime, datetime, datetime]:
     )
 
 
-_row = operator.attrgetter(*(f.name for f in attrs.fields(KpiFacts)))
+row_of = operator.attrgetter(*(f.name for f in attrs.fields(KpiFacts)))
 
 
 def customer_facts(
@@ -103,13 +114,43 @@ def customer_facts(
     ``time_ordered=True`` promises ``orders`` is a sequence oldest first (as
     ``CustomerActivity.transactions`` is); only its tail inside the two periods is read.
     """
+    return KpiFacts(
+        *facts_row(
+            customer,
+            orders,
+            receivables,
+            responses,
+            period=period,
+            on=on,
+            rates=rates,
+            time_ordered=time_ordered,
+        )
+    )
+
+
+def facts_row(
+    customer: Customer,
+    orders: Iterable[Transaction],
+    receivables: Iterable[Receivable],
+    responses: Iterable[SurveyResponse],
+    *,
+    period: Period,
+    on: date,
+    rates: ExchangeRates,
+    time_ordered: bool = False,
+) -> FactsRow:
+    """``customer_facts`` as a tuple in field order. A report sums rows per group and needs
+    no ``KpiFacts`` per customer: building one took a third of the time per customer."""
     q_start_at, p_start_at, p_end_at = _bounds(period)
     p_start, p_end = period.start, period.end
     bought_prev = bought_cur = False
     rev_prev = rev_cur = _ZERO
     base = rates.base
+    # (A tuple is tested first: ``isinstance`` against the Sequence ABC is slow per customer.)
     candidates: Iterable[Transaction] = (
-        reversed(orders) if time_ordered and isinstance(orders, Sequence) else orders
+        reversed(orders)
+        if time_ordered and (type(orders) is tuple or isinstance(orders, Sequence))
+        else orders
     )
     for t in candidates:
         at = t.occurred_at
@@ -123,7 +164,7 @@ def customer_facts(
         amount = (
             money.amount if money.currency == base else to_base(money.amount, money.currency, rates)
         )
-        is_order = t.kind is TransactionKind.ORDER
+        is_order = t.kind is _ORDER
         if at >= p_start_at:
             rev_cur += amount
             bought_cur = bought_cur or is_order
@@ -152,23 +193,23 @@ def customer_facts(
             nps_n += 1
             promoters += s.nps >= 9
             detractors += s.nps <= 6
-    return KpiFacts(
-        customers=1,
-        buying_prev=int(bought_prev),
-        buying_cur=int(bought_cur),
-        retained=int(bought_prev and bought_cur),
-        new_customers=int(p_start <= customer.created_at.date() < p_end),
-        revenue_prev=rev_prev,
-        revenue_cur=rev_cur,
-        due_count=due_count,
-        on_time_count=on_time_count,
-        due_amount=due_amount,
-        on_time_amount=on_time_amount,
-        csat_answers=csat_n,
-        csat_satisfied=csat_ok,
-        nps_answers=nps_n,
-        promoters=promoters,
-        detractors=detractors,
+    return (
+        1,
+        int(bought_prev),
+        int(bought_cur),
+        int(bought_prev and bought_cur),
+        int(p_start <= customer.created_at.date() < p_end),
+        rev_prev,
+        rev_cur,
+        due_count,
+        on_time_count,
+        due_amount,
+        on_time_amount,
+        csat_n,
+        csat_ok,
+        nps_n,
+        promoters,
+        detractors,
     )
 
 

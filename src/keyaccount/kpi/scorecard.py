@@ -9,7 +9,16 @@ from enum import StrEnum
 import attrs
 
 from keyaccount.fx import ExchangeRates
-from keyaccount.kpi.measures import KPI_FUNCTIONS, KpiFacts, KpiValue, customer_facts, sum_facts
+from keyaccount.kpi.measures import (
+    KPI_FUNCTIONS,
+    FactsRow,
+    KpiFacts,
+    KpiValue,
+    customer_facts,
+    facts_row,
+    row_of,
+    sum_rows,
+)
 from keyaccount.kpi.period import Period
 from keyaccount.models import Customer, CustomerId, Receivable, SurveyResponse, Transaction
 
@@ -84,10 +93,19 @@ def group(
     period: Period,
 ) -> tuple[Scorecard, ...]:
     """Sum facts per key (customers without one under ``(unassigned)``), sorted by key."""
-    members: dict[str, list[KpiFacts]] = {}
-    for customer_id, f in facts.items():
-        members.setdefault(key_of(customer_id) or UNASSIGNED, []).append(f)
-    return tuple(scorecard(dimension, k, period, sum_facts(members[k])) for k in sorted(members))
+    return _group_rows({cid: row_of(f) for cid, f in facts.items()}, key_of, dimension, period)
+
+
+def _group_rows(
+    rows: Mapping[CustomerId, FactsRow],
+    key_of: Callable[[CustomerId], str | None],
+    dimension: Dimension,
+    period: Period,
+) -> tuple[Scorecard, ...]:
+    members: dict[str, list[FactsRow]] = {}
+    for customer_id, row in rows.items():
+        members.setdefault(key_of(customer_id) or UNASSIGNED, []).append(row)
+    return tuple(scorecard(dimension, k, period, sum_rows(members[k])) for k in sorted(members))
 
 
 def kpi_report(
@@ -107,18 +125,22 @@ def kpi_report(
     ``tiers`` overrides ``Customer.tier`` (the review passes the tiers it just assigned);
     ``time_ordered`` promises each customer's orders are oldest first (see ``customer_facts``).
     """
-    facts = gather_facts(
-        customers,
-        orders,
-        receivables,
-        responses,
-        period=period,
-        on=on,
-        rates=rates,
-        time_ordered=time_ordered,
-    )
+    # Rows, not KpiFacts, per customer: the report only needs their sums (see facts_row).
+    facts = {
+        c.id: facts_row(
+            c,
+            orders.get(c.id, ()),
+            receivables.get(c.id, ()),
+            responses.get(c.id, ()),
+            period=period,
+            on=on,
+            rates=rates,
+            time_ordered=time_ordered,
+        )
+        for c in customers
+    }
     by_id = {c.id: c for c in customers}
-    total = sum_facts(facts.values())
+    total = sum_rows(list(facts.values()))
 
     def tier_of(cid: CustomerId) -> str | None:
         if tiers is not None and cid in tiers:
@@ -128,9 +150,9 @@ def kpi_report(
     return KpiReport(
         period=period,
         portfolio=scorecard(Dimension.PORTFOLIO, "all", period, total),
-        by_manager=group(facts, lambda cid: by_id[cid].owner_id, Dimension.MANAGER, period),
-        by_team=group(facts, lambda cid: by_id[cid].team, Dimension.TEAM, period),
-        by_tier=group(facts, tier_of, Dimension.TIER, period),
+        by_manager=_group_rows(facts, lambda cid: by_id[cid].owner_id, Dimension.MANAGER, period),
+        by_team=_group_rows(facts, lambda cid: by_id[cid].team, Dimension.TEAM, period),
+        by_tier=_group_rows(facts, tier_of, Dimension.TIER, period),
     )
 
 

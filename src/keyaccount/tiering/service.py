@@ -17,7 +17,13 @@ from keyaccount.fx import ExchangeRates
 from keyaccount.models import Customer, CustomerId, new_id
 from keyaccount.storage import Store, eq, gt
 from keyaccount.tiering.assign import Hysteresis, RankShare, TierDecision, TierRule, assign_tiers
-from keyaccount.tiering.records import PotentialRating, TierAssignment, TierOverride, TierRun
+from keyaccount.tiering.records import (
+    PotentialRating,
+    TierAssignment,
+    TierOverride,
+    TierRun,
+    next_assignment,
+)
 from keyaccount.tiering.scoring import ScoringModel, explanations
 from keyaccount.tiering.sets import ABC, TierSet
 
@@ -168,17 +174,11 @@ class TieringService:
             len(result.decisions),
             len(changed := result.changed),
         )
-        # One random run id, then a counter: ids stay unique without a syscall per record.
         # Hundreds of thousands of records and dicts are built here while the book is alive:
         # with the collector running, each full collection rescans the whole book.
         with gc_paused():
             ordered = [d for _, d in sorted(result.decisions.items())]
-            assignments = [
-                _assignment(run, d, f"tasg_{run.id}_{i:x}", explanation)
-                for i, (d, explanation) in enumerate(
-                    zip(ordered, explanations([d.score for d in ordered]), strict=True)
-                )
-            ]
+            assignments = _assignments(run, ordered, explanations([d.score for d in ordered]))
             updated = [book[d.customer_id].customer.with_tier(d.tier) for d in changed]
             with self.store.transaction():
                 self.store.put(run)
@@ -229,24 +229,51 @@ class TieringService:
         return override
 
 
-def _assignment(
-    run: TierRun, d: TierDecision, assignment_id: str, explanation: tuple[dict[str, Any], ...]
-) -> TierAssignment:
-    return TierAssignment(
-        id=assignment_id,
-        run_id=run.id,
-        customer_id=d.customer_id,
-        assigned_at=run.ran_at,
-        tier=d.tier,
-        computed_tier=d.computed_tier,
-        base_tier=d.base_tier,
-        score=Decimal(f"{min(100.0, max(0.0, d.score.score)):.2f}"),
-        tier_set=run.tier_set,
-        reason=d.reason,
-        explanation=explanation,
-        previous_tier=d.previous_tier,
-        override_id=d.override_id,
-    )
+def _assignments(
+    run: TierRun, ordered: list[TierDecision], explained: list[tuple[dict[str, Any], ...]]
+) -> list[TierAssignment]:
+    """One assignment per decision. One random run id, then a counter: ids stay unique
+    without a syscall per record. The first is built (and checked) by the constructor, the
+    rest by ``next_assignment`` from the run's own values."""
+    out: list[TierAssignment] = []
+    checked: TierAssignment | None = None
+    for i, (d, explanation) in enumerate(zip(ordered, explained, strict=True)):
+        assignment_id = f"tasg_{run.id}_{i:x}"
+        score = Decimal(f"{min(100.0, max(0.0, d.score.score)):.2f}")
+        if checked is None:
+            checked = TierAssignment(
+                id=assignment_id,
+                run_id=run.id,
+                customer_id=d.customer_id,
+                assigned_at=run.ran_at,
+                tier=d.tier,
+                computed_tier=d.computed_tier,
+                base_tier=d.base_tier,
+                score=score,
+                tier_set=run.tier_set,
+                reason=d.reason,
+                explanation=explanation,
+                previous_tier=d.previous_tier,
+                override_id=d.override_id,
+            )
+            out.append(checked)
+            continue
+        out.append(
+            next_assignment(
+                checked,
+                assignment_id,
+                d.customer_id,
+                d.tier,
+                d.computed_tier,
+                d.base_tier,
+                score,
+                d.reason,
+                explanation,
+                d.previous_tier,
+                d.override_id,
+            )
+        )
+    return out
 
 
 def _changed_event(at: datetime, d: TierDecision, run_id: str) -> DomainEvent:

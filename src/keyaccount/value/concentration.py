@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from operator import itemgetter
 
 import attrs
 
@@ -65,10 +66,13 @@ def revenue_concentration(
     for n in top_n:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValidationError("top_n", n, "must be positive whole numbers")
-    positive = sorted(
+    # Highest revenue first, ties by id: a stable sort by id, then a stable descending sort
+    # by revenue, instead of a key function building (-revenue, id) per customer.
+    by_id = sorted(
         ((f.window_revenue, f.customer_id) for f in facts.customers if f.window_revenue > 0),
-        key=lambda pair: (-pair[0], pair[1]),
+        key=itemgetter(1),
     )
+    positive = sorted(by_id, key=itemgetter(0), reverse=True)
     total = sum((rev for rev, _ in positive), Decimal(0))
     tops = []
     for n in sorted(set(top_n)):

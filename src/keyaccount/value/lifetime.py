@@ -33,6 +33,7 @@ loss-making customer therefore has a negative CLV.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -376,21 +377,40 @@ def _predictions(
     spend: Sequence[float],
 ) -> tuple[CustomerLifetimeValue, ...]:
     margins = _margins(customers)
-    out = []
-    for f, alive, exp, disc, sp, margin in zip(
-        customers, p_alive, expected, discounted, spend, margins, strict=True
-    ):
-        revenue = disc * sp
-        out.append(
-            CustomerLifetimeValue(
-                customer_id=f.customer_id,
-                currency=currency,
-                p_alive=alive,
-                expected_purchases=exp,
-                margin=margin,
-                expected_spend_amount=_cents(sp),
-                clv_revenue_amount=_cents(revenue),
-                clv_amount=_cents(revenue * margin),
-            )
+    revenue = [disc * sp for disc, sp in zip(discounted, spend, strict=True)]
+    profit = [rev * margin for rev, margin in zip(revenue, margins, strict=True)]
+    if not all(map(math.isfinite, itertools.chain(spend, revenue, profit))):
+        _cents_in_order(spend, revenue, profit)  # raises FitFailed for the first one
+    # Column by column with C-level maps, not three _cents calls per customer (a third of
+    # the predictions at 100k); the same format, so the same Decimals.
+    spend_cents, revenue_cents, profit_cents = (
+        list(map(Decimal, map(_TWO_PLACES, column))) for column in (spend, revenue, profit)
+    )
+    # Positional in field order: customer_id, currency, p_alive, expected_purchases, margin,
+    # expected_spend_amount, clv_revenue_amount, clv_amount.
+    return tuple(
+        CustomerLifetimeValue(f.customer_id, currency, alive, exp, margin, sp, rev, clv)
+        for f, alive, exp, margin, sp, rev, clv in zip(
+            customers,
+            p_alive,
+            expected,
+            margins,
+            spend_cents,
+            revenue_cents,
+            profit_cents,
+            strict=True,
         )
-    return tuple(out)
+    )
+
+
+_TWO_PLACES = "{:.2f}".format  # what _cents formats with
+
+
+def _cents_in_order(
+    spend: Sequence[float], revenue: Sequence[float], profit: Sequence[float]
+) -> None:
+    """``_cents`` of every amount in the order a customer-by-customer pass takes them, so
+    the first amount that is not finite is the one reported."""
+    for amounts in zip(spend, revenue, profit, strict=True):
+        for amount in amounts:
+            _cents(amount)
