@@ -19,12 +19,8 @@ lets identical customers be passed once with a count.
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import glob
 import math
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -248,54 +244,23 @@ def _gg_gradient(
     return ll, grad
 
 
-_BLAS_THREAD_FUNCTIONS = (
-    ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
-    ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
-)
-
-
-@functools.cache
-def _scipy_openblas() -> tuple[Callable[[], int], Callable[[int], None]] | None:
-    """Thread-count getter and setter of the OpenBLAS bundled in scipy's wheel, or None when
-    scipy uses another BLAS (or the library cannot be found)."""
-    _, optimize, _ = _modules()
-    if optimize.__file__ is None:
-        return None
-    package = os.path.dirname(os.path.dirname(optimize.__file__))
-    for path in sorted(glob.glob(os.path.join(package + ".libs", "libscipy_openblas*.so*"))):
-        try:
-            lib = ctypes.CDLL(path)  # already loaded by scipy: this finds the same library
-        except OSError:
-            continue
-        for get_name, set_name in _BLAS_THREAD_FUNCTIONS:
-            getter, setter = getattr(lib, get_name, None), getattr(lib, set_name, None)
-            if getter is not None and setter is not None:
-                getter.restype = ctypes.c_int
-                setter.argtypes = [ctypes.c_int]
-                return getter, setter
-    return None
-
-
 @contextmanager
 def _one_blas_thread() -> Iterator[None]:
-    """Run the block with scipy's OpenBLAS on one thread, then restore its setting.
+    """Run the block with BLAS on one thread, then restore the previous setting.
 
     L-BFGS-B solves 4x4 systems through BLAS/LAPACK; OpenBLAS wakes its thread pool for them
     and the woken threads spin, which doubled the CPU time of a fit (10k customers: 0.48 ->
     0.24 s) and takes a core from whatever else runs. Results are the same: nothing this
-    small is split between threads. Without scipy's bundled OpenBLAS this does nothing.
+    small is split between threads. threadpoolctl (part of the ``clv`` extra) finds and sets
+    every loaded BLAS; without it the fit simply runs with the default.
     """
-    controls = _scipy_openblas()
-    if controls is None:
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    except ImportError:
         yield
         return
-    get_threads, set_threads = controls
-    before = get_threads()
-    set_threads(1)
-    try:
+    with threadpool_limits(limits=1, user_api="blas"):
         yield
-    finally:
-        set_threads(before)
 
 
 def _minimise(
