@@ -25,6 +25,7 @@ a fixed date is reproducible. Gaps are measured in exact elapsed time, so leap d
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import operator
 from datetime import UTC, datetime, timedelta
@@ -143,6 +144,20 @@ _WON_BACK = Stage.WON_BACK
 _ORDER = TransactionKind.ORDER
 
 
+@functools.lru_cache(maxsize=4096)
+def _days(days: float) -> timedelta:
+    """``timedelta(days=days)``, cached: built from a float it costs about as much as a
+    stage change, and a replay needs several per customer, mostly of a few distinct limits
+    (the rules' minimums and maximums)."""
+    return timedelta(days=days)
+
+
+@functools.lru_cache(maxsize=4096)
+def _silent_for(days: float) -> str:
+    """The start of an at-risk/churn reason, cached per limit like ``_days``."""
+    return f"no order for {days:.0f} days since "
+
+
 def derive_stages(
     activity: CustomerActivity,
     rules: LifecycleRules,
@@ -181,13 +196,11 @@ def derive_stages(
     # gaps[i] is the silence before orders[i + 1]
     gaps = list(map(operator.sub, orders[1:], orders))
     # No limit is ever below the minimum, so only longer gaps can move the customer.
-    quiet = timedelta(days=rules.at_risk_min_days)
+    quiet = _days(rules.at_risk_min_days)
     after_silence = set(itertools.compress(range(1, n), map(quiet.__lt__, gaps)))
     loyal_orders = rules.loyal_min_orders
     loyal_tenure = rules.loyal_min_tenure_days
-    loyal_from = max(
-        loyal_orders - 1, bisect.bisect_left(orders, first + timedelta(days=loyal_tenure))
-    )
+    loyal_from = max(loyal_orders - 1, bisect.bisect_left(orders, first + _days(loyal_tenure)))
     events = sorted({0, 1, loyal_from} | after_silence)
     won_back_step = max(rules.won_back_orders - 1, 1)
 
@@ -213,19 +226,12 @@ def derive_stages(
             for g in gaps[len(seen) : upto]:
                 bisect.insort(seen, g)
         at_risk, churn = rules._limits_of_sorted(seen)
+        if days <= at_risk:
+            return False
         since = last.date().isoformat()
-        if days > at_risk:
-            move(
-                _AT_RISK,
-                last + timedelta(days=at_risk),
-                f"no order for {at_risk:.0f} days since {since}",
-            )
+        move(_AT_RISK, last + _days(at_risk), _silent_for(at_risk) + since)
         if days > churn:
-            move(
-                _CHURNED,
-                last + timedelta(days=churn),
-                f"no order for {churn:.0f} days since {since}",
-            )
+            move(_CHURNED, last + _days(churn), _silent_for(churn) + since)
             return True
         return False
 
