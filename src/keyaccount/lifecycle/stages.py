@@ -172,15 +172,6 @@ def derive_stages(
     """
     if as_of.tzinfo is not UTC:
         as_of = ensure_utc("as_of", as_of)
-    changes: list[StageChange] = []
-    stage: Stage | None = None
-
-    def move(to: Stage, at: datetime, reason: str) -> None:
-        nonlocal stage
-        if to is not stage:
-            changes.append(StageChange(stage, to, at, reason))
-            stage = to
-
     hi = bisect.bisect_right(activity.transaction_times, as_of)
     txs = activity.transactions
     orders = [t.occurred_at for t in (txs if hi == len(txs) else txs[:hi]) if t.kind is _ORDER]
@@ -188,93 +179,133 @@ def derive_stages(
     if orders and orders[0] < created:
         # Imported books may hold orders older than the customer record itself.
         created = orders[0]
-    move(_PROSPECT, created, "customer created")
-    if not orders:
-        return tuple(changes)
-    n = len(orders)
-    first = orders[0]
-    # gaps[i] is the silence before orders[i + 1]
-    gaps = list(map(operator.sub, orders[1:], orders))
-    # No limit is ever below the minimum, so only longer gaps can move the customer.
-    quiet = _days(rules.at_risk_min_days)
-    after_silence = set(itertools.compress(range(1, n), map(quiet.__lt__, gaps)))
-    loyal_orders = rules.loyal_min_orders
-    loyal_tenure = rules.loyal_min_tenure_days
-    loyal_from = max(loyal_orders - 1, bisect.bisect_left(orders, first + _days(loyal_tenure)))
-    events = sorted({0, 1, loyal_from} | after_silence)
-    won_back_step = max(rules.won_back_orders - 1, 1)
-
-    def progress(at: datetime, count: int, why: str) -> None:
-        if count == 1:
-            move(_FIRST_PURCHASE, at, why)
-        elif count >= loyal_orders and (at - first).days >= loyal_tenure:
-            move(_LOYAL, at, f"{why}; {count} orders over {(at - first).days} days")
-        else:
-            move(_REPEAT, at, why)
-
-    # The gaps before the order being replayed, ascending: each silence needs their median.
-    seen: list[timedelta] = []
-
-    def silence(last: datetime, gap: timedelta, upto: int) -> bool:
-        """Apply at-risk/churn for a silence of ``gap`` after ``last``, judged by the median
-        of ``gaps[:upto]``; True if churned."""
-        days = gap.total_seconds() / 86400
-        if upto - len(seen) > len(seen):
-            seen.extend(gaps[len(seen) : upto])
-            seen.sort()
-        else:
-            for g in gaps[len(seen) : upto]:
-                bisect.insort(seen, g)
-        at_risk, churn = rules._limits_of_sorted(seen)
-        if days <= at_risk:
-            return False
-        since = last.date().isoformat()
-        move(_AT_RISK, last + _days(at_risk), _silent_for(at_risk) + since)
-        if days > churn:
-            move(_CHURNED, last + _days(churn), _silent_for(churn) + since)
-            return True
-        return False
-
-    won_back_at = -1
-    pending = n  # index of the order that completes a win-back, if any
-    p = 0
-    while True:
-        nxt = events[p] if p < len(events) else n
-        i = min(nxt, pending)
-        if i >= n:
-            break
-        if i == nxt:
-            p += 1
-        if i == pending:
-            pending = n
-        at = orders[i]
-        count = i + 1
-        if i == 0:
-            progress(at, 1, "first order")
-            continue
-        returned = resumed = False
-        if i in after_silence:
-            returned = silence(orders[i - 1], gaps[i - 1], i - 1)
-            resumed = stage is _AT_RISK
-        if returned:
-            won_back_at = i
-            pending = i + won_back_step
-            move(_WON_BACK, at, f"ordered again after {gaps[i - 1].days} days (was churned)")
-        elif stage is _WON_BACK:
-            if i == won_back_at + won_back_step:
-                progress(at, count, f"{i - won_back_at + 1} orders since winning back")
-        elif resumed:
-            progress(at, count, f"ordered again after {gaps[i - 1].days} days")
-        elif stage is not _LOYAL and (count == 2 or count >= loyal_orders):
-            progress(at, count, f"order #{count}")
-    last = orders[-1]
-    if as_of - last > quiet:
-        silence(last, as_of - last, n - 1)
-    if health is not None and stage in ACTIVE_STAGES and health.health < rules.at_risk_health_below:
+    replay = _Replay(rules, created)
+    if orders:
+        replay.orders(orders, as_of)
+    if (
+        health is not None
+        and replay.stage in _ACTIVE
+        and health.health < rules.at_risk_health_below
+    ):
         names = ", ".join(health.signal_names()) or "no signal"
-        move(
+        replay.move(
             _AT_RISK,
             as_of,
             f"health {health.health:.0f} < {rules.at_risk_health_below:g}: {names}",
         )
-    return tuple(changes)
+    return tuple(replay.changes)
+
+
+# ACTIVE_STAGES as a tuple: ``in`` compares identities first, where a frozenset would hash
+# the member (a Python-level Enum.__hash__ call).
+_ACTIVE = tuple(ACTIVE_STAGES)
+
+
+class _Replay:
+    """One customer's stage changes while its orders are replayed.
+
+    A small object rather than closures inside ``derive_stages``: no functions are built
+    per customer, and each step reads as a method.
+    """
+
+    __slots__ = ("changes", "first", "gaps", "rules", "seen", "stage")
+
+    def __init__(self, rules: LifecycleRules, created: datetime) -> None:
+        self.rules = rules
+        self.changes = [StageChange(None, _PROSPECT, created, "customer created")]
+        self.stage: Stage = _PROSPECT
+        self.first = created
+        # gaps[i] is the silence before orders[i + 1]; ``seen`` holds the gaps before the
+        # order being replayed, ascending: each silence needs their median.
+        self.gaps: list[timedelta] = []
+        self.seen: list[timedelta] = []
+
+    def move(self, to: Stage, at: datetime, reason: str) -> None:
+        if to is not self.stage:
+            self.changes.append(StageChange(self.stage, to, at, reason))
+            self.stage = to
+
+    def orders(self, orders: list[datetime], as_of: datetime) -> None:
+        """Replay ``orders`` (ascending, at least one) and the silence up to ``as_of``."""
+        rules = self.rules
+        n = len(orders)
+        first = self.first = orders[0]
+        self.move(_FIRST_PURCHASE, first, "first order")
+        gaps = self.gaps = list(map(operator.sub, orders[1:], orders))
+        # No limit is ever below the minimum, so only longer gaps can move the customer.
+        quiet = _days(rules.at_risk_min_days)
+        after_silence = set(itertools.compress(range(1, n), map(quiet.__lt__, gaps)))
+        loyal_orders = rules.loyal_min_orders
+        loyal_from = max(
+            loyal_orders - 1,
+            bisect.bisect_left(orders, first + _days(rules.loyal_min_tenure_days)),
+        )
+        events = sorted({1, loyal_from} | after_silence)
+        won_back_step = max(rules.won_back_orders - 1, 1)
+        won_back_at = -1
+        pending = n  # index of the order that completes a win-back, if any
+        p = 0
+        while True:
+            nxt = events[p] if p < len(events) else n
+            i = nxt if nxt < pending else pending
+            if i >= n:
+                break
+            if i == nxt:
+                p += 1
+            if i == pending:
+                pending = n
+            at = orders[i]
+            count = i + 1
+            returned = resumed = False
+            if i in after_silence:
+                returned = self.silence(orders[i - 1], gaps[i - 1], i - 1)
+                resumed = self.stage is _AT_RISK
+            if returned:
+                won_back_at = i
+                pending = i + won_back_step
+                self.move(
+                    _WON_BACK, at, f"ordered again after {gaps[i - 1].days} days (was churned)"
+                )
+            elif self.stage is _WON_BACK:
+                if i == won_back_at + won_back_step:
+                    self.progress(at, count, f"{i - won_back_at + 1} orders since winning back")
+            elif resumed:
+                self.progress(at, count, f"ordered again after {gaps[i - 1].days} days")
+            elif self.stage is not _LOYAL and (count == 2 or count >= loyal_orders):
+                self.progress(at, count, f"order #{count}")
+        last = orders[-1]
+        if as_of - last > quiet:
+            self.silence(last, as_of - last, n - 1)
+
+    def progress(self, at: datetime, count: int, why: str) -> None:
+        """Repeat or loyal after an order that counts (``count`` orders so far)."""
+        rules = self.rules
+        if count >= rules.loyal_min_orders:
+            days = (at - self.first).days
+            if days >= rules.loyal_min_tenure_days:
+                self.move(_LOYAL, at, f"{why}; {count} orders over {days} days")
+                return
+        self.move(_REPEAT, at, why)
+
+    def silence(self, last: datetime, gap: timedelta, upto: int) -> bool:
+        """Apply at-risk/churn for a silence of ``gap`` after ``last``, judged by the median
+        of ``gaps[:upto]``; True if churned."""
+        seen = self.seen
+        have = len(seen)
+        if upto - have > have:
+            seen.extend(self.gaps[have:upto])
+            seen.sort()
+        else:
+            for g in self.gaps[have:upto]:
+                bisect.insort(seen, g)
+        at_risk, churn = self.rules._limits_of_sorted(seen)
+        days = gap.total_seconds() / 86400
+        if days <= at_risk:
+            return False
+        # churn > at_risk always, so the customer is at risk first.
+        since = last.date().isoformat()
+        self.move(_AT_RISK, last + _days(at_risk), _silent_for(at_risk) + since)
+        if days <= churn:
+            return False
+        self.move(_CHURNED, last + _days(churn), _silent_for(churn) + since)
+        return True
