@@ -1,11 +1,13 @@
 from datetime import timedelta
 
+import attrs
 import pytest
 from lifekit import NOW, activity, ago, cust, on, order, refund
 
 from keyaccount.errors import ValidationError
-from keyaccount.lifecycle import LifecycleRules, Stage, derive_stages
+from keyaccount.lifecycle import LifecycleRules, Stage, StageChange, derive_stages
 from keyaccount.lifecycle.churn import HealthAssessment, RecommendedAction
+from keyaccount.lifecycle.stages import _change
 
 RULES = LifecycleRules()
 
@@ -173,3 +175,13 @@ def test_each_silence_is_judged_by_the_median_of_the_gaps_before_it() -> None:
     )
     assert len(expected) >= 4
     assert silences == expected + tail
+
+
+def test_replay_builds_stage_changes_equal_to_the_constructor() -> None:
+    args = (Stage.REPEAT, Stage.LOYAL, NOW, "order #6; 6 orders over 400 days")
+    made, built = _change(*args), StageChange(*args)
+    assert made == built
+    assert hash(made) == hash(built)
+    assert repr(made) == repr(built)
+    assert attrs.asdict(made) == attrs.asdict(built)
+    assert _change(None, Stage.PROSPECT, NOW, "x") == StageChange(None, Stage.PROSPECT, NOW, "x")

@@ -10,6 +10,7 @@ import attrs
 
 from keyaccount import validation as v
 from keyaccount.errors import ValidationError
+from keyaccount.lifecycle._slots import slot_setters
 from keyaccount.lifecycle.stages import Stage, to_stage
 from keyaccount.models import CustomerId
 from keyaccount.tiering.records import to_utc_fast, utc_fast
@@ -61,6 +62,18 @@ class LifecycleState:
             raise ValidationError("LifecycleState.health", value, "must be a Decimal 0–100")
 
 
+_SET_TRANSITION = slot_setters(
+    StageTransition,
+    "id",
+    "customer_id",
+    "to_stage",
+    "occurred_at",
+    "reason",
+    "recorded_at",
+    "from_stage",
+)
+
+
 def next_transition(
     checked: StageTransition,
     id: str,
@@ -77,15 +90,15 @@ def next_transition(
     text, ``id`` the run's checked prefix with another counter. ``customer_id`` and
     ``recorded_at`` come from ``checked``, which its constructor validated.
     """
+    set_id, set_customer, set_to, set_at, set_reason, set_recorded, set_from = _SET_TRANSITION
     new = object.__new__(StageTransition)
-    put = object.__setattr__
-    put(new, "id", id)
-    put(new, "customer_id", checked.customer_id)
-    put(new, "to_stage", to_stage)
-    put(new, "occurred_at", occurred_at)
-    put(new, "reason", reason)
-    put(new, "recorded_at", checked.recorded_at)
-    put(new, "from_stage", from_stage)
+    set_id(new, id)
+    set_customer(new, checked.customer_id)
+    set_to(new, to_stage)
+    set_at(new, occurred_at)
+    set_reason(new, reason)
+    set_recorded(new, checked.recorded_at)
+    set_from(new, from_stage)
     return new
 
 

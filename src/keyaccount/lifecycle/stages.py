@@ -38,6 +38,7 @@ from keyaccount import validation as v
 from keyaccount.activity import CustomerActivity
 from keyaccount.clock import ensure_utc
 from keyaccount.errors import ValidationError
+from keyaccount.lifecycle._slots import slot_setters
 from keyaccount.lifecycle.churn import HealthAssessment
 from keyaccount.models import TransactionKind
 from keyaccount.models.enums import coerce
@@ -133,6 +134,21 @@ class StageChange:
     reason: str
 
 
+_SET_CHANGE = slot_setters(StageChange, "from_stage", "to_stage", "at", "reason")
+
+
+def _change(from_stage: Stage | None, to_stage: Stage, at: datetime, reason: str) -> StageChange:
+    """``StageChange(from_stage, to_stage, at, reason)`` without attrs' per-field setup
+    (it has no checks to skip): ~1.3 → ~0.9 µs, and a first replay makes ~7 per customer."""
+    set_from, set_to, set_at, set_reason = _SET_CHANGE
+    new = object.__new__(StageChange)
+    set_from(new, from_stage)
+    set_to(new, to_stage)
+    set_at(new, at)
+    set_reason(new, reason)
+    return new
+
+
 # Enum member lookups are slow on hot paths; these run once per order of the whole book.
 _PROSPECT = Stage.PROSPECT
 _FIRST_PURCHASE = Stage.FIRST_PURCHASE
@@ -212,7 +228,7 @@ class _Replay:
 
     def __init__(self, rules: LifecycleRules, created: datetime) -> None:
         self.rules = rules
-        self.changes = [StageChange(None, _PROSPECT, created, "customer created")]
+        self.changes = [_change(None, _PROSPECT, created, "customer created")]
         self.stage: Stage = _PROSPECT
         self.first = created
         # gaps[i] is the silence before orders[i + 1]; ``seen`` holds the gaps before the
@@ -222,7 +238,7 @@ class _Replay:
 
     def move(self, to: Stage, at: datetime, reason: str) -> None:
         if to is not self.stage:
-            self.changes.append(StageChange(self.stage, to, at, reason))
+            self.changes.append(_change(self.stage, to, at, reason))
             self.stage = to
 
     def orders(self, orders: list[datetime], as_of: datetime) -> None:
