@@ -6,7 +6,11 @@ import pytest
 
 from keyaccount.errors import ValidationError
 from keyaccount.lifecycle import LifecycleState, Stage, StageTransition
-from keyaccount.lifecycle.records import evaluated_state, next_transition
+from keyaccount.lifecycle.records import (
+    evaluated_state,
+    next_transition,
+    other_customer_transition,
+)
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 NOW = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
@@ -59,4 +63,25 @@ def test_evaluated_state_still_checks_id_health_and_action(
         evaluated_state(cid, Stage.REPEAT, AT, "order #2", NOW, health, True, action)  # type: ignore[arg-type]
     with pytest.raises(ValidationError) as constructor:
         LifecycleState(cid, cid, Stage.REPEAT, AT, "order #2", NOW, health, True, action)  # type: ignore[arg-type]
+    assert str(shortcut.value) == str(constructor.value)
+
+
+def test_next_transition_for_another_customer_equals_a_validated_one() -> None:
+    first = StageTransition("stg_1", "c1", Stage.PROSPECT, AT, "customer created", NOW)
+    made = other_customer_transition(
+        first, "c2", "stg_2", Stage.PROSPECT, AT, "customer created", None
+    )
+    built = StageTransition("stg_2", "c2", Stage.PROSPECT, AT, "customer created", NOW)
+    assert made == built
+    assert repr(made) == repr(built)
+    assert attrs.asdict(made) == attrs.asdict(built)
+
+
+@pytest.mark.parametrize("cid", ["", "bad id", None, 7])
+def test_next_transition_checks_another_customers_id(cid: object) -> None:
+    first = StageTransition("stg_1", "c1", Stage.PROSPECT, AT, "customer created", NOW)
+    with pytest.raises(ValidationError) as shortcut:
+        other_customer_transition(first, cid, "stg_2", Stage.REPEAT, AT, "order #2", None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError) as constructor:
+        StageTransition("stg_2", cid, Stage.REPEAT, AT, "order #2", NOW)  # type: ignore[arg-type]
     assert str(shortcut.value) == str(constructor.value)

@@ -62,6 +62,7 @@ class LifecycleState:
             raise ValidationError("LifecycleState.health", value, "must be a Decimal 0–100")
 
 
+_TRANSITION_FIELDS = attrs.fields(StageTransition)
 _SET_TRANSITION = slot_setters(
     StageTransition,
     "id",
@@ -99,6 +100,23 @@ def next_transition(
     set_reason(new, reason)
     set_recorded(new, checked.recorded_at)
     set_from(new, from_stage)
+    return new
+
+
+def other_customer_transition(
+    checked: StageTransition,
+    customer_id: CustomerId,
+    id: str,
+    to_stage: Stage,
+    occurred_at: datetime,
+    reason: str,
+    from_stage: Stage | None,
+) -> StageTransition:
+    """``next_transition`` for another customer, whose id is checked here: a run validates
+    its first transition fully, then only each further customer's id (~5 µs → ~1.5 µs)."""
+    new = next_transition(checked, id, to_stage, occurred_at, reason, from_stage)
+    v.record_id(new, _TRANSITION_FIELDS.customer_id, customer_id)
+    _SET_TRANSITION[1](new, customer_id)
     return new
 
 

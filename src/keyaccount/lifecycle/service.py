@@ -18,6 +18,7 @@ from keyaccount.lifecycle.records import (
     StageTransition,
     evaluated_state,
     next_transition,
+    other_customer_transition,
 )
 from keyaccount.lifecycle.signals import ACTION_LABELS, Action, ChurnContext
 from keyaccount.lifecycle.stages import (
@@ -236,12 +237,17 @@ def _add_transitions(
     now: datetime,
 ) -> None:
     """Append a record per change of one customer, numbered on from ``len(out)``."""
-    # The customer's first one is fully validated (its id, recorded_at); the others only
-    # differ in values the replay produced.
+    # The run's first transition is fully validated (its id, recorded_at); later ones only
+    # differ in values the replay produced and the customer id, checked on its own.
     ch = changes[0]
-    checked = StageTransition(
-        f"{prefix}{len(out):x}", cid, ch.to_stage, ch.at, ch.reason, now, ch.from_stage
-    )
+    if out:
+        checked = other_customer_transition(
+            out[0], cid, f"{prefix}{len(out):x}", ch.to_stage, ch.at, ch.reason, ch.from_stage
+        )
+    else:
+        checked = StageTransition(
+            f"{prefix}{len(out):x}", cid, ch.to_stage, ch.at, ch.reason, now, ch.from_stage
+        )
     out.append(checked)
     for ch in changes[1:]:
         out.append(
