@@ -200,7 +200,7 @@ def derive_stages(
         replay.orders(orders, as_of)
     if (
         health is not None
-        and replay.stage in _ACTIVE
+        and replay.stage in ACTIVE_STAGES
         and health.health < rules.at_risk_health_below
     ):
         names = ", ".join(health.signal_names()) or "no signal"
@@ -210,11 +210,6 @@ def derive_stages(
             f"health {health.health:.0f} < {rules.at_risk_health_below:g}: {names}",
         )
     return tuple(replay.changes)
-
-
-# ACTIVE_STAGES as a tuple: ``in`` compares identities first, where a frozenset would hash
-# the member (a Python-level Enum.__hash__ call).
-_ACTIVE = tuple(ACTIVE_STAGES)
 
 
 class _Replay:
