@@ -185,3 +185,36 @@ def test_replay_builds_stage_changes_equal_to_the_constructor() -> None:
     assert repr(made) == repr(built)
     assert attrs.asdict(made) == attrs.asdict(built)
     assert _change(None, Stage.PROSPECT, NOW, "x") == StageChange(None, Stage.PROSPECT, NOW, "x")
+
+
+def test_limits_equal_the_clamp_formula_on_ties_and_edges() -> None:
+    def formula(rules: LifecycleRules, gaps: list[timedelta]) -> tuple[float, float]:
+        ordered = sorted(gaps)
+        n, mid = len(ordered), len(ordered) // 2
+        if not n:
+            median = 0.0
+        else:
+            middle = ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+            median = middle.total_seconds() / 86400
+        at_risk = min(
+            max(rules.at_risk_factor * median, rules.at_risk_min_days), rules.at_risk_max_days
+        )
+        churn = min(max(rules.churn_factor * median, rules.churn_min_days), rules.churn_max_days)
+        return at_risk, max(churn, at_risk + 1.0)
+
+    all_rules = [
+        RULES,
+        LifecycleRules(
+            at_risk_min_days=90, at_risk_max_days=90, churn_min_days=91, churn_max_days=91
+        ),
+        LifecycleRules(at_risk_factor=1, churn_factor=1, churn_min_days=100, churn_max_days=100),
+    ]
+    days = [0, 1, 22.5, 45, 90, 91, 182.5, 365, 400, 1000]
+    for rules in all_rules:
+        for k in range(len(days)):
+            gaps = [timedelta(days=d) for d in days[: k + 1]]
+            for sample in (gaps, gaps[::2], gaps[-2:], []):
+                got = rules.limits(sample)
+                want = formula(rules, sample)
+                assert got == want
+                assert [type(x) for x in got] == [type(x) for x in want]

@@ -119,11 +119,21 @@ class LifecycleRules:
             median = middle.total_seconds() / 86400
         else:
             median = 0.0
-        at_risk = min(
-            max(self.at_risk_factor * median, self.at_risk_min_days), self.at_risk_max_days
-        )
-        churn = min(max(self.churn_factor * median, self.churn_min_days), self.churn_max_days)
-        return at_risk, max(churn, at_risk + 1.0)
+        # min(max(x, lo), hi) spelled out, comparing as min/max do (so ties and NaN give the
+        # same value): a replay asks ~2 times per customer, and the builtins' calls were
+        # about half of this method's cost.
+        x = self.at_risk_factor * median
+        lo = self.at_risk_min_days
+        x = lo if lo > x else x
+        hi = self.at_risk_max_days
+        at_risk = hi if hi < x else x
+        x = self.churn_factor * median
+        lo = self.churn_min_days
+        x = lo if lo > x else x
+        hi = self.churn_max_days
+        churn = hi if hi < x else x
+        floor = at_risk + 1.0
+        return at_risk, floor if floor > churn else churn
 
 
 @attrs.frozen
