@@ -24,7 +24,6 @@ Built-in signals, their rule and the most they take off the 0–100 health score
 from __future__ import annotations
 
 import bisect
-import operator
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -187,15 +186,15 @@ def _windows(activity: CustomerActivity, ctx: ChurnContext) -> _Windows | None:
 
 def _compute_windows(activity: CustomerActivity, ctx: ChurnContext) -> _Windows | None:
     txs = activity.transactions
-    first = None
     for t in txs:
         if t.kind is _ORDER:
             first = t.occurred_at
             break
-    if first is None:
+    else:
         return None
     recent_start = ctx.recent_start
-    base_start = max(ctx.baseline_floor, first)
+    floor = ctx.baseline_floor
+    base_start = first if first > floor else floor
     base_days = (recent_start - base_start).total_seconds() / 86400
     if base_days < ctx.recent_days:
         return None
@@ -206,27 +205,22 @@ def _compute_windows(activity: CustomerActivity, ctx: ChurnContext) -> _Windows 
     # recent_start), the recent part window[k:].
     k = bisect.bisect_right(times, recent_start) - lo
     window = txs[lo:hi]
-    kinds = list(map(_kind_of, window))
-    amounts = list(map(_money_of, window))
+    amounts = [t.amount for t in window]
     base = ctx.rates.base
-    currencies = set(map(_currency_of, amounts))
-    if not currencies or currencies == {base}:
-        # The usual case, without a Python loop per transaction or a dict per window: the
-        # same additions in the same order as convert_totals over per-currency totals.
-        values = list(map(_decimal_of, amounts))
+    if {m.currency for m in amounts} <= {base}:
+        # The usual case, without a dict per window or a sum per transaction: the same
+        # additions in the same order as convert_totals over per-currency totals.
+        values = [m.amount for m in amounts]
         r_rev = sum(values[k:], _ZERO)
         b_rev = sum(values[:k], _ZERO)
     else:
         r_rev = convert_totals(_per_currency(amounts[k:]), ctx.rates)
         b_rev = convert_totals(_per_currency(amounts[:k]), ctx.rates)
+    kinds = [t.kind for t in window]
     return _Windows(kinds[k:].count(_ORDER), kinds[:k].count(_ORDER), r_rev, b_rev, base_days)
 
 
 _ZERO = Decimal(0)
-_money_of = operator.attrgetter("amount")
-_kind_of = operator.attrgetter("kind")
-_currency_of = operator.attrgetter("currency")
-_decimal_of = operator.attrgetter("amount")
 
 
 def _per_currency(amounts: list[Money]) -> dict[str, Decimal]:
