@@ -1,8 +1,8 @@
 """Filling a slotted, frozen attrs record without its ``__init__``, for values already checked.
 
-A review builds ~20 lifecycle records per customer (stage changes, transitions, states,
-signal hits). Where their values provably passed the record's checks before, the builders
-next to each record skip attrs' per-field setup and set the slots directly.
+A first review builds ~17 lifecycle records per customer (~7 stage changes, ~7 transitions,
+a state, ~2 signal hits). Where their values provably passed the record's checks before,
+the builders next to each record skip attrs' per-field setup and set the slots directly.
 """
 
 from __future__ import annotations

@@ -121,6 +121,7 @@ def other_customer_transition(
 
 
 _STATE_FIELDS = attrs.fields(LifecycleState)
+_SET_STATE = slot_setters(LifecycleState, *(f.name for f in _STATE_FIELDS))
 
 
 def evaluated_state(
@@ -143,16 +144,26 @@ def evaluated_state(
     pass through plug-in churn signals).
     """
     new = object.__new__(LifecycleState)
-    put = object.__setattr__
-    put(new, "id", id)
-    put(new, "customer_id", id)
-    put(new, "stage", stage)
-    put(new, "since", since)
-    put(new, "reason", reason)
-    put(new, "evaluated_at", evaluated_at)
-    put(new, "health", health)
-    put(new, "warning", warning)
-    put(new, "action", action)
+    (
+        set_id,
+        set_customer,
+        set_stage,
+        set_since,
+        set_reason,
+        set_at,
+        set_health,
+        set_warning,
+        set_action,
+    ) = _SET_STATE
+    set_id(new, id)
+    set_customer(new, id)
+    set_stage(new, stage)
+    set_since(new, since)
+    set_reason(new, reason)
+    set_at(new, evaluated_at)
+    set_health(new, health)
+    set_warning(new, warning)
+    set_action(new, action)
     v.record_id(new, _STATE_FIELDS.id, id)
     new._check_health(_STATE_FIELDS.health, health)
     v.optional_text(new, _STATE_FIELDS.action, action)

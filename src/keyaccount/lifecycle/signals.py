@@ -36,6 +36,7 @@ from keyaccount import validation as v
 from keyaccount.activity import CustomerActivity, convert_totals, open_amount
 from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates
+from keyaccount.lifecycle._slots import slot_setters
 from keyaccount.models import TransactionKind
 from keyaccount.models.enums import ComplaintStatus
 from keyaccount.money import Money
@@ -113,6 +114,11 @@ class SignalHit:
     action: str = Action.FOLLOW_UP
 
 
+_SET_HIT = slot_setters(
+    SignalHit, "name", "label", "penalty", "value", "threshold", "detail", "action"
+)
+
+
 def _hit(
     name: str,
     label: str,
@@ -130,15 +136,15 @@ def _hit(
     """
     if not 0.0 <= penalty <= 100.0:
         return SignalHit(name, label, penalty, value, threshold, detail, action)
+    set_name, set_label, set_penalty, set_value, set_threshold, set_detail, set_action = _SET_HIT
     new = object.__new__(SignalHit)
-    put = object.__setattr__
-    put(new, "name", name)
-    put(new, "label", label)
-    put(new, "penalty", penalty)
-    put(new, "value", value)
-    put(new, "threshold", threshold)
-    put(new, "detail", detail)
-    put(new, "action", action)
+    set_name(new, name)
+    set_label(new, label)
+    set_penalty(new, penalty)
+    set_value(new, value)
+    set_threshold(new, threshold)
+    set_detail(new, detail)
+    set_action(new, action)
     return new
 
 
