@@ -1,10 +1,17 @@
-import pytest
-from lifekit import NOW, activity, complaint, contact, cust, order, receivable, refund, survey
+from datetime import timedelta
+from decimal import Decimal
 
+import attrs
+import pytest
+from lifekit import NOW, activity, ago, complaint, contact, cust, order, receivable, refund, survey
+
+from keyaccount.activity import CustomerActivity, add_to_totals, convert_totals
 from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates
-from keyaccount.lifecycle import Action, ChurnContext, ChurnModel, warnings
+from keyaccount.lifecycle import Action, ChurnContext, ChurnModel, SignalHit, warnings
 from keyaccount.lifecycle.signals import (
+    _compute_windows,
+    _hit,
     complaints,
     contact_overdue,
     detractor,
@@ -13,6 +20,8 @@ from keyaccount.lifecycle.signals import (
     revenue_drop,
     satisfaction_drop,
 )
+from keyaccount.models import Transaction, TransactionKind
+from keyaccount.money import Money
 
 CNY = ExchangeRates.single("CNY")
 CTX = ChurnContext(NOW, CNY)
@@ -191,3 +200,58 @@ def test_with_extra_keeps_settings_and_refuses_duplicate_names() -> None:
     assert [s.name for s in model.signals][-1] == "never"
     with pytest.raises(DuplicateRegistration):
         model.with_extra([ChurnSignal("complaints", "again", never)])
+
+
+def test_built_in_hit_shortcut_equals_the_constructor() -> None:
+    args = ("revenue_drop", "label", 12.5, 0.625, 0.3, "detail", Action.SPECIAL_OFFER)
+    made, built = _hit(*args), SignalHit(*args)
+    assert made == built
+    assert hash(made) == hash(built)
+    assert repr(made) == repr(built)
+    assert attrs.asdict(made) == attrs.asdict(built)
+
+
+@pytest.mark.parametrize("penalty", [-0.5, 100.5, float("nan")])
+def test_built_in_hit_shortcut_still_checks_the_penalty(penalty: float) -> None:
+    with pytest.raises(ValidationError):
+        _hit("x", "x", penalty, 0.0, 0.0, "x", Action.FOLLOW_UP)
+
+
+def _plain_windows(a: CustomerActivity, ctx: ChurnContext) -> tuple[object, ...] | None:
+    """The window figures by the rule, one transaction at a time."""
+    orders = a.orders()
+    if not orders:
+        return None
+    start = max(ctx.recent_start - timedelta(days=ctx.baseline_days), orders[0].occurred_at)
+    days = (ctx.recent_start - start).total_seconds() / 86400
+    if days < ctx.recent_days:
+        return None
+    counts = [0, 0]
+    totals: list[dict[str, Decimal]] = [{}, {}]
+    for t in a.transactions:
+        if start <= t.occurred_at <= ctx.as_of:
+            recent = t.occurred_at > ctx.recent_start
+            counts[recent] += t.kind is TransactionKind.ORDER
+            add_to_totals(totals[recent], t.amount)
+    revenue = [convert_totals(t, ctx.rates) for t in totals]
+    return counts[1], counts[0], revenue[1], revenue[0], days
+
+
+def test_window_figures_match_the_rule_at_the_edges_and_across_currencies() -> None:
+    ctx = ChurnContext(NOW, ExchangeRates("CNY", {"USD": "7.1"}))
+    usd = Transaction("tu", "c1", ago(30), Money("10.5", "USD"), Money("1", "USD"))
+    cases = [
+        steady("c1", 2),
+        [*steady("c1", 1), refund("c1", 3, "-150", "0"), order("c1", 90), order("c1", 0)],
+        [*steady("c1", 3), usd, order("c1", 455 + 365), order("c1", -1)],
+        [order("c1", 200), refund("c1", 100, "-0", "0")],
+        [order("c1", 120)],
+        [],
+    ]
+    for records in cases:
+        a = activity(cust("c1"), *records)
+        windows = _compute_windows(a, ctx)
+        got = None if windows is None else tuple(windows)
+        assert got == _plain_windows(a, ctx)
+        # The very same Decimals, exponents included.
+        assert repr(got) == repr(_plain_windows(a, ctx))

@@ -1,11 +1,13 @@
 from datetime import timedelta
 
+import attrs
 import pytest
 from lifekit import NOW, activity, ago, cust, on, order, refund
 
 from keyaccount.errors import ValidationError
-from keyaccount.lifecycle import LifecycleRules, Stage, derive_stages
+from keyaccount.lifecycle import LifecycleRules, Stage, StageChange, derive_stages
 from keyaccount.lifecycle.churn import HealthAssessment, RecommendedAction
+from keyaccount.lifecycle.stages import _change
 
 RULES = LifecycleRules()
 
@@ -173,3 +175,46 @@ def test_each_silence_is_judged_by_the_median_of_the_gaps_before_it() -> None:
     )
     assert len(expected) >= 4
     assert silences == expected + tail
+
+
+def test_replay_builds_stage_changes_equal_to_the_constructor() -> None:
+    args = (Stage.REPEAT, Stage.LOYAL, NOW, "order #6; 6 orders over 400 days")
+    made, built = _change(*args), StageChange(*args)
+    assert made == built
+    assert hash(made) == hash(built)
+    assert repr(made) == repr(built)
+    assert attrs.asdict(made) == attrs.asdict(built)
+    assert _change(None, Stage.PROSPECT, NOW, "x") == StageChange(None, Stage.PROSPECT, NOW, "x")
+
+
+def test_limits_equal_the_clamp_formula_on_ties_and_edges() -> None:
+    def formula(rules: LifecycleRules, gaps: list[timedelta]) -> tuple[float, float]:
+        ordered = sorted(gaps)
+        n, mid = len(ordered), len(ordered) // 2
+        if not n:
+            median = 0.0
+        else:
+            middle = ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+            median = middle.total_seconds() / 86400
+        at_risk = min(
+            max(rules.at_risk_factor * median, rules.at_risk_min_days), rules.at_risk_max_days
+        )
+        churn = min(max(rules.churn_factor * median, rules.churn_min_days), rules.churn_max_days)
+        return at_risk, max(churn, at_risk + 1.0)
+
+    all_rules = [
+        RULES,
+        LifecycleRules(
+            at_risk_min_days=90, at_risk_max_days=90, churn_min_days=91, churn_max_days=91
+        ),
+        LifecycleRules(at_risk_factor=1, churn_factor=1, churn_min_days=100, churn_max_days=100),
+    ]
+    days = [0, 1, 22.5, 45, 90, 91, 182.5, 365, 400, 1000]
+    for rules in all_rules:
+        for k in range(len(days)):
+            gaps = [timedelta(days=d) for d in days[: k + 1]]
+            for sample in (gaps, gaps[::2], gaps[-2:], []):
+                got = rules.limits(sample)
+                want = formula(rules, sample)
+                assert got == want
+                assert [type(x) for x in got] == [type(x) for x in want]

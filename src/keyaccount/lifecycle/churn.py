@@ -121,10 +121,15 @@ class ChurnModel:
         )
 
     def assess(self, activity: CustomerActivity, ctx: ChurnContext) -> HealthAssessment:
-        hits = tuple(
-            hit for signal in self.signals if (hit := signal.evaluate(activity, ctx)) is not None
-        )
-        health = max(0.0, 100.0 - sum(h.penalty for h in hits))
+        fired: list[SignalHit] = []
+        penalties = 0.0
+        for signal in self.signals:
+            hit = signal.evaluate(activity, ctx)
+            if hit is not None:
+                fired.append(hit)
+                penalties += hit.penalty
+        hits = tuple(fired)
+        health = max(0.0, 100.0 - penalties)
         if health < self.at_risk_below:
             level = AT_RISK
         elif health < self.watch_below:

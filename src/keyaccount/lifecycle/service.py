@@ -13,7 +13,13 @@ from keyaccount.clock import Clock, ensure_utc
 from keyaccount.events import DomainEvent, EventSink
 from keyaccount.fx import ExchangeRates
 from keyaccount.lifecycle.churn import ChurnModel, HealthAssessment, RecommendedAction
-from keyaccount.lifecycle.records import LifecycleState, StageTransition, next_transition
+from keyaccount.lifecycle.records import (
+    LifecycleState,
+    StageTransition,
+    evaluated_state,
+    next_transition,
+    other_customer_transition,
+)
 from keyaccount.lifecycle.signals import ACTION_LABELS, Action, ChurnContext
 from keyaccount.lifecycle.stages import (
     ACTIVE_STAGES,
@@ -29,6 +35,13 @@ from keyaccount.tiering.policy import PolicyBook, default_policy_book
 
 STAGE_CHANGED = "lifecycle.stage_changed"
 CHURN_WARNING = "churn.warning"
+
+# Hoisted: an enum member lookup costs ~4 times a frozenset test, and a review asks whether
+# a customer is warned ~4 times.
+_AT_RISK = Stage.AT_RISK
+_WARNED_STAGES = ACTIVE_STAGES | {_AT_RISK}
+_NO_ACTION = Action.NONE
+_FOLLOW_UP = Action.FOLLOW_UP
 
 
 @attrs.frozen
@@ -46,7 +59,7 @@ class CustomerLifecycle:
     def warned(self) -> bool:
         """A churn warning applies: health below the watch level, in an active or the at-risk
         stage (prospects and churned customers are never warned)."""
-        return self.health.warning and (self.stage in ACTIVE_STAGES or self.stage is Stage.AT_RISK)
+        return self.health.warning and self.stage in _WARNED_STAGES
 
 
 @attrs.frozen
@@ -103,13 +116,15 @@ def _evaluate_into(
         health = churn.assess(activity, ctx)
         history = derive_stages(activity, rules, as_of, health)
         last = history[-1]
-        if last.to_stage is Stage.AT_RISK and health.action.code == Action.NONE:
+        if last.to_stage is _AT_RISK and health.action.code == _NO_ACTION:
             # Silent for longer than its own rhythm allows, though no signal fired: call.
-            health = attrs.evolve(
-                health,
-                action=RecommendedAction(
-                    Action.FOLLOW_UP, ACTION_LABELS[Action.FOLLOW_UP], last.reason
-                ),
+            # (The constructor, not attrs.evolve: ~half the customers of a review get here.)
+            health = HealthAssessment(
+                health.customer_id,
+                health.health,
+                health.level,
+                health.signals,
+                RecommendedAction(_FOLLOW_UP, ACTION_LABELS[_FOLLOW_UP], last.reason),
             )
         out[cid] = CustomerLifecycle(cid, last.to_stage, last.at, last.reason, history, health)
 
@@ -199,55 +214,72 @@ def _records(
     announce: list[DomainEvent] = []
     # One random prefix per run, then a counter: unique ids without a syscall per record.
     prefix = new_id("stg")
+    # Health as stored, per distinct score: most customers share a few (100 when no signal).
+    healths: dict[float, Decimal] = {}
     for cid, c in sorted(result.customers.items()):
         prev = previous.get(cid)
         new = _new_changes(c, prev, result.as_of)
-        checked: StageTransition | None = None
-        for ch in new:
-            if checked is None:
-                # The customer's first one is fully validated (its id, recorded_at);
-                # the others only differ in values the replay produced.
-                checked = StageTransition(
-                    f"{prefix}_{len(transitions):x}",
-                    cid,
-                    ch.to_stage,
-                    ch.at,
-                    ch.reason,
-                    now,
-                    ch.from_stage,
-                )
-                transitions.append(checked)
-            else:
-                transitions.append(
-                    next_transition(
-                        checked,
-                        f"{prefix}_{len(transitions):x}",
-                        ch.to_stage,
-                        ch.at,
-                        ch.reason,
-                        ch.from_stage,
-                    )
-                )
+        if new:
+            _add_transitions(transitions, f"{prefix}_", cid, new, now)
             if prev is not None:
-                announce.append(_stage_event(now, cid, ch))
-        current = new[-1] if new else None
-        warned = c.warned
-        states.append(
-            LifecycleState(
-                id=cid,
-                customer_id=cid,
-                stage=current.to_stage if current else prev.stage if prev else c.stage,
-                since=current.at if current else prev.since if prev else c.since,
-                reason=current.reason if current else prev.reason if prev else c.reason,
-                evaluated_at=result.as_of,
-                health=Decimal(f"{c.health.health:.2f}"),
-                warning=warned,
-                action=c.health.action.code if warned else None,
-            )
-        )
-        if warned and (prev is None or not prev.warning):
+                announce.extend(_stage_event(now, cid, ch) for ch in new)
+        states.append(_state(c, prev, new, result.as_of, healths))
+        if c.warned and (prev is None or not prev.warning):
             announce.append(_warning_event(now, c))
     return transitions, states, announce
+
+
+def _add_transitions(
+    out: list[StageTransition],
+    prefix: str,
+    cid: CustomerId,
+    changes: list[StageChange],
+    now: datetime,
+) -> None:
+    """Append a record per change of one customer, numbered on from ``len(out)``."""
+    # The run's first transition is fully validated (its id, recorded_at); later ones only
+    # differ in values the replay produced and the customer id, checked on its own.
+    ch = changes[0]
+    if out:
+        checked = other_customer_transition(
+            out[0], cid, f"{prefix}{len(out):x}", ch.to_stage, ch.at, ch.reason, ch.from_stage
+        )
+    else:
+        checked = StageTransition(
+            f"{prefix}{len(out):x}", cid, ch.to_stage, ch.at, ch.reason, now, ch.from_stage
+        )
+    out.append(checked)
+    for ch in changes[1:]:
+        out.append(
+            next_transition(
+                checked, f"{prefix}{len(out):x}", ch.to_stage, ch.at, ch.reason, ch.from_stage
+            )
+        )
+
+
+def _state(
+    c: CustomerLifecycle,
+    prev: LifecycleState | None,
+    new: list[StageChange],
+    as_of: datetime,
+    healths: dict[float, Decimal],
+) -> LifecycleState:
+    """The customer's state after this run: its last new change, else as stored before."""
+    if new:
+        stage, since, reason = new[-1].to_stage, new[-1].at, new[-1].reason
+    elif prev is not None:
+        stage, since, reason = prev.stage, prev.since, prev.reason
+    else:
+        stage, since, reason = c.stage, c.since, c.reason
+    h = c.health.health
+    health = healths.get(h)
+    if health is None:
+        health = Decimal(f"{h:.2f}")
+        if h:  # 0.0 and -0.0 are one key but print differently
+            healths[h] = health
+    warned = c.warned
+    action = c.health.action.code if warned else None
+    return evaluated_state(c.customer_id, stage, since, reason, as_of, health, warned, action)
 
 
 def _new_changes(

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import attrs
 
@@ -36,8 +36,10 @@ from keyaccount import validation as v
 from keyaccount.activity import CustomerActivity, convert_totals, open_amount
 from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates
+from keyaccount.lifecycle._slots import slot_setters
 from keyaccount.models import TransactionKind
 from keyaccount.models.enums import ComplaintStatus
+from keyaccount.money import Money
 from keyaccount.tiering.policy import PolicyBook, default_policy_book
 
 _ORDER = TransactionKind.ORDER  # hoisted: enum member lookups are slow in hot loops
@@ -80,12 +82,18 @@ class ChurnContext:
     min_satisfaction_drop: float = 2.0
     complaint_lookback_days: int = 180
     recent_start: datetime = attrs.field(init=False)
+    # The earliest start of a baseline window (it starts later for younger customers).
+    baseline_floor: datetime = attrs.field(init=False, eq=False, repr=False)
     # Signals of one customer share window figures: the last customer's are kept here.
     memo: dict[str, Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     @recent_start.default
     def _recent_start(self) -> datetime:
         return self.as_of - timedelta(days=self.recent_days)
+
+    @baseline_floor.default
+    def _baseline_floor(self) -> datetime:
+        return self.recent_start - timedelta(days=self.baseline_days)
 
 
 def _penalty(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -104,6 +112,40 @@ class SignalHit:
     threshold: float
     detail: str
     action: str = Action.FOLLOW_UP
+
+
+_SET_HIT = slot_setters(
+    SignalHit, "name", "label", "penalty", "value", "threshold", "detail", "action"
+)
+
+
+def _hit(
+    name: str,
+    label: str,
+    penalty: float,
+    value: float,
+    threshold: float,
+    detail: str,
+    action: str,
+) -> SignalHit:
+    """A built-in signal's ``SignalHit`` without attrs' per-field setup (a review builds
+    ~2 per customer; measured ~4 µs → ~1.5 µs each).
+
+    The one check ``SignalHit`` runs stays: a built-in penalty is always a float (products of
+    float literals), so only its range can be wrong, and then the constructor raises as usual.
+    """
+    if not 0.0 <= penalty <= 100.0:
+        return SignalHit(name, label, penalty, value, threshold, detail, action)
+    set_name, set_label, set_penalty, set_value, set_threshold, set_detail, set_action = _SET_HIT
+    new = object.__new__(SignalHit)
+    set_name(new, name)
+    set_label(new, label)
+    set_penalty(new, penalty)
+    set_value(new, value)
+    set_threshold(new, threshold)
+    set_detail(new, detail)
+    set_action(new, action)
+    return new
 
 
 Evaluate = Callable[[CustomerActivity, ChurnContext], "SignalHit | None"]
@@ -127,8 +169,8 @@ class RegisterChurnSignal(Protocol):
     def __call__(self, signal: ChurnSignal) -> None: ...
 
 
-@attrs.frozen
-class _Windows:
+class _Windows(NamedTuple):
+    # A tuple rather than an attrs class: one is built per customer.
     recent_orders: int
     baseline_orders: int
     recent_revenue: Decimal
@@ -150,37 +192,49 @@ def _windows(activity: CustomerActivity, ctx: ChurnContext) -> _Windows | None:
 
 def _compute_windows(activity: CustomerActivity, ctx: ChurnContext) -> _Windows | None:
     txs = activity.transactions
-    first = next((t.occurred_at for t in txs if t.kind is _ORDER), None)
-    if first is None:
+    for t in txs:
+        if t.kind is _ORDER:
+            first = t.occurred_at
+            break
+    else:
         return None
     recent_start = ctx.recent_start
-    base_start = max(recent_start - timedelta(days=ctx.baseline_days), first)
+    floor = ctx.baseline_floor
+    base_start = first if first > floor else floor
     base_days = (recent_start - base_start).total_seconds() / 86400
     if base_days < ctx.recent_days:
         return None
-    lo = bisect.bisect_left(activity.transaction_times, base_start)
-    hi = bisect.bisect_right(activity.transaction_times, ctx.as_of)
-    r_orders = b_orders = 0
-    r_rev: dict[str, Decimal] = {}
-    b_rev: dict[str, Decimal] = {}
-    order = _ORDER
-    zero = Decimal(0)
-    for t in txs[lo:hi]:
-        amount = t.amount
+    times = activity.transaction_times
+    lo = bisect.bisect_left(times, base_start)
+    hi = bisect.bisect_right(times, ctx.as_of)
+    # base_start < recent_start < as_of: the baseline is window[:k] (on or before
+    # recent_start), the recent part window[k:].
+    k = bisect.bisect_right(times, recent_start) - lo
+    window = txs[lo:hi]
+    amounts = [t.amount for t in window]
+    base = ctx.rates.base
+    if {m.currency for m in amounts} <= {base}:
+        # The usual case, without a dict per window or a sum per transaction: the same
+        # additions in the same order as convert_totals over per-currency totals.
+        values = [m.amount for m in amounts]
+        r_rev = sum(values[k:], _ZERO)
+        b_rev = sum(values[:k], _ZERO)
+    else:
+        r_rev = convert_totals(_per_currency(amounts[k:]), ctx.rates)
+        b_rev = convert_totals(_per_currency(amounts[:k]), ctx.rates)
+    kinds = [t.kind for t in window]
+    return _Windows(kinds[k:].count(_ORDER), kinds[:k].count(_ORDER), r_rev, b_rev, base_days)
+
+
+_ZERO = Decimal(0)
+
+
+def _per_currency(amounts: list[Money]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for amount in amounts:
         cur = amount.currency
-        if t.occurred_at > recent_start:
-            r_orders += t.kind is order
-            r_rev[cur] = r_rev.get(cur, zero) + amount.amount
-        else:
-            b_orders += t.kind is order
-            b_rev[cur] = b_rev.get(cur, zero) + amount.amount
-    return _Windows(
-        r_orders,
-        b_orders,
-        convert_totals(r_rev, ctx.rates),
-        convert_totals(b_rev, ctx.rates),
-        base_days,
-    )
+        totals[cur] = totals.get(cur, _ZERO) + amount.amount
+    return totals
 
 
 def order_frequency_drop(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | None:
@@ -193,7 +247,7 @@ def order_frequency_drop(activity: CustomerActivity, ctx: ChurnContext) -> Signa
     drop = 1.0 - w.recent_orders / expected
     if drop < ctx.min_drop:
         return None
-    return SignalHit(
+    return _hit(
         "order_frequency_drop",
         "订单频次下降 order frequency drop",
         25.0 * min(drop, 1.0),
@@ -213,7 +267,7 @@ def revenue_drop(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | N
     drop = 1.0 - float(w.recent_revenue) / expected
     if drop < ctx.min_drop:
         return None
-    return SignalHit(
+    return _hit(
         "revenue_drop",
         "交易金额下降 revenue drop",
         20.0 * min(drop, 1.0),
@@ -239,7 +293,7 @@ def contact_overdue(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit 
     if days <= cadence:
         return None
     excess = (days - cadence) / cadence
-    return SignalHit(
+    return _hit(
         "contact_overdue",
         "联系超期 contact overdue",
         15.0 * min(excess, 1.0),
@@ -276,7 +330,7 @@ def satisfaction_drop(activity: CustomerActivity, ctx: ChurnContext) -> SignalHi
     drop = earlier - latest
     if drop < ctx.min_satisfaction_drop:
         return None
-    return SignalHit(
+    return _hit(
         "satisfaction_drop",
         "满意度下降 satisfaction drop",
         15.0 * min(drop / 5.0, 1.0),
@@ -296,7 +350,7 @@ def detractor(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | None
     at, score = nps[-1]
     if score > 6 or at < ctx.as_of - timedelta(days=365):
         return None
-    return SignalHit(
+    return _hit(
         "detractor",
         "NPS 贬损者 detractor",
         10.0,
@@ -329,7 +383,7 @@ def complaints(activity: CustomerActivity, ctx: ChurnContext) -> SignalHit | Non
     if open_count == 0 and breached == 0:
         return None
     penalty = min(20.0, 5.0 * open_count + 10.0 * breached)
-    return SignalHit(
+    return _hit(
         "complaints",
         "投诉未结/超时 open or breached complaints",
         penalty,
@@ -359,7 +413,7 @@ def overdue_receivables(activity: CustomerActivity, ctx: ChurnContext) -> Signal
     if worst == 0:
         return None
     amount = convert_totals(overdue, ctx.rates)
-    return SignalHit(
+    return _hit(
         "overdue_receivables",
         "应收逾期 overdue receivables",
         20.0 * min(worst / 90.0, 1.0),
