@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
+from typing import Any, TypeVar
 
 import attrs
 
@@ -21,6 +22,8 @@ from keyaccount.kpi.measures import (
 )
 from keyaccount.kpi.period import Period
 from keyaccount.models import Customer, CustomerId, Receivable, SurveyResponse, Transaction
+
+T = TypeVar("T")
 
 UNASSIGNED = "(unassigned)"
 
@@ -71,16 +74,35 @@ def gather_facts(
     rates: ExchangeRates,
     time_ordered: bool = False,
 ) -> dict[CustomerId, KpiFacts]:
+    return _per_customer(
+        customer_facts,
+        customers,
+        orders,
+        receivables,
+        responses,
+        period=period,
+        on=on,
+        rates=rates,
+        time_ordered=time_ordered,
+    )
+
+
+def _per_customer(
+    build: Callable[..., T],
+    customers: Sequence[Customer],
+    orders: Mapping[CustomerId, Sequence[Transaction]],
+    receivables: Mapping[CustomerId, Sequence[Receivable]],
+    responses: Mapping[CustomerId, Sequence[SurveyResponse]],
+    **options: Any,
+) -> dict[CustomerId, T]:
+    """``build`` (``customer_facts`` or ``facts_row``) for every customer, by id."""
     return {
-        c.id: customer_facts(
+        c.id: build(
             c,
             orders.get(c.id, ()),
             receivables.get(c.id, ()),
             responses.get(c.id, ()),
-            period=period,
-            on=on,
-            rates=rates,
-            time_ordered=time_ordered,
+            **options,
         )
         for c in customers
     }
@@ -126,19 +148,17 @@ def kpi_report(
     ``time_ordered`` promises each customer's orders are oldest first (see ``customer_facts``).
     """
     # Rows, not KpiFacts, per customer: the report only needs their sums (see facts_row).
-    facts = {
-        c.id: facts_row(
-            c,
-            orders.get(c.id, ()),
-            receivables.get(c.id, ()),
-            responses.get(c.id, ()),
-            period=period,
-            on=on,
-            rates=rates,
-            time_ordered=time_ordered,
-        )
-        for c in customers
-    }
+    facts = _per_customer(
+        facts_row,
+        customers,
+        orders,
+        receivables,
+        responses,
+        period=period,
+        on=on,
+        rates=rates,
+        time_ordered=time_ordered,
+    )
     by_id = {c.id: c for c in customers}
     total = sum_rows(list(facts.values()))
 
