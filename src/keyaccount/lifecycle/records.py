@@ -10,9 +10,9 @@ import attrs
 
 from keyaccount import validation as v
 from keyaccount.errors import ValidationError
-from keyaccount.lifecycle._slots import slot_setters
 from keyaccount.lifecycle.stages import Stage, to_stage
 from keyaccount.models import CustomerId
+from keyaccount.slots import slot_setters
 from keyaccount.tiering.records import to_utc_fast, utc_fast
 
 _ZERO = Decimal(0)

@@ -36,10 +36,10 @@ from keyaccount import validation as v
 from keyaccount.activity import CustomerActivity, convert_totals, open_amount
 from keyaccount.errors import ValidationError
 from keyaccount.fx import ExchangeRates
-from keyaccount.lifecycle._slots import slot_setters
 from keyaccount.models import TransactionKind
 from keyaccount.models.enums import ComplaintStatus
 from keyaccount.money import Money
+from keyaccount.slots import slot_setters
 from keyaccount.tiering.policy import PolicyBook, default_policy_book
 
 _ORDER = TransactionKind.ORDER  # hoisted: enum member lookups are slow in hot loops

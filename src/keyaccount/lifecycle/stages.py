@@ -37,10 +37,10 @@ from keyaccount import validation as v
 from keyaccount.activity import CustomerActivity
 from keyaccount.clock import ensure_utc
 from keyaccount.errors import ValidationError
-from keyaccount.lifecycle._slots import slot_setters
 from keyaccount.lifecycle.churn import HealthAssessment
 from keyaccount.models import TransactionKind
 from keyaccount.models.enums import coerce
+from keyaccount.slots import slot_setters
 
 
 class Stage(StrEnum):

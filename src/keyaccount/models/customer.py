@@ -14,6 +14,7 @@ from keyaccount.errors import ValidationError
 from keyaccount.models.enums import Channel, CustomerStatus, to_channel, to_customer_status
 from keyaccount.models.ids import ContactId, CustomerId, UserId
 from keyaccount.money import Money
+from keyaccount.slots import slot_setters
 
 
 def _credit_code(value: Any) -> Any:
@@ -93,8 +94,7 @@ class Customer:
 _FIELD_NAMES = tuple(f.name for f in attrs.fields(Customer))
 _TIER_FIELD = attrs.fields(Customer).tier
 _ALL_FIELDS = operator.attrgetter(*_FIELD_NAMES)
-# The slots' descriptors set a frozen record's attributes without its __setattr__ guard.
-_SLOT_SETTERS = tuple(getattr(Customer, name).__set__ for name in _FIELD_NAMES)
+_SLOT_SETTERS = slot_setters(Customer, *_FIELD_NAMES)
 _TIER_SETTER = _SLOT_SETTERS[_FIELD_NAMES.index("tier")]
 
 

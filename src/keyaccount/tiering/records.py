@@ -11,6 +11,7 @@ import attrs
 from keyaccount import validation as v
 from keyaccount.errors import ValidationError
 from keyaccount.models import CustomerId
+from keyaccount.slots import slot_setters
 
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
@@ -111,24 +112,54 @@ def next_assignment(
     """
     new = object.__new__(TierAssignment)
     v.record_id(new, _CUSTOMER_ID, customer_id)
-    put = object.__setattr__
-    put(new, "id", id)
-    put(new, "run_id", checked.run_id)
-    put(new, "customer_id", customer_id)
-    put(new, "assigned_at", checked.assigned_at)
-    put(new, "tier", tier)
-    put(new, "computed_tier", computed_tier)
-    put(new, "base_tier", base_tier)
-    put(new, "score", score)
-    put(new, "tier_set", checked.tier_set)
-    put(new, "reason", reason)
-    put(new, "explanation", explanation)
-    put(new, "previous_tier", previous_tier)
-    put(new, "override_id", override_id)
+    (
+        set_id,
+        set_run,
+        set_customer,
+        set_at,
+        set_tier,
+        set_computed,
+        set_base,
+        set_score,
+        set_tier_set,
+        set_reason,
+        set_explanation,
+        set_previous,
+        set_override,
+    ) = _ASSIGNMENT_SETTERS
+    set_id(new, id)
+    set_run(new, checked.run_id)
+    set_customer(new, customer_id)
+    set_at(new, checked.assigned_at)
+    set_tier(new, tier)
+    set_computed(new, computed_tier)
+    set_base(new, base_tier)
+    set_score(new, score)
+    set_tier_set(new, checked.tier_set)
+    set_reason(new, reason)
+    set_explanation(new, explanation)
+    set_previous(new, previous_tier)
+    set_override(new, override_id)
     return new
 
 
 _CUSTOMER_ID = attrs.fields(TierAssignment).customer_id
+_ASSIGNMENT_SETTERS = slot_setters(
+    TierAssignment,
+    "id",
+    "run_id",
+    "customer_id",
+    "assigned_at",
+    "tier",
+    "computed_tier",
+    "base_tier",
+    "score",
+    "tier_set",
+    "reason",
+    "explanation",
+    "previous_tier",
+    "override_id",
+)
 
 
 @attrs.frozen

@@ -1,8 +1,11 @@
 """Filling a slotted, frozen attrs record without its ``__init__``, for values already checked.
 
-A first review builds ~17 lifecycle records per customer (~7 stage changes, ~7 transitions,
-a state, ~2 signal hits). Where their values provably passed the record's checks before,
-the builders next to each record skip attrs' per-field setup and set the slots directly.
+Whole-book runs build hundreds of thousands of records whose values provably passed the
+record's checks before (copied from a validated record, or produced by the run from
+validated data): a re-tiered ``Customer``, a run's ``TierAssignment``s after its first, a
+customer's stage changes, transitions and state. Their builders, each next to its record
+and each tested equal to the constructor, skip attrs' per-field setup and set the slots
+directly.
 """
 
 from __future__ import annotations
