@@ -460,3 +460,17 @@ def test_alert_state_validates_its_fields() -> None:
             raised_at=datetime(2026, 1, 1, tzinfo=UTC),
             updated_at=datetime(2026, 1, 1, tzinfo=UTC),
         )
+
+
+@pytest.mark.parametrize(
+    "buckets",
+    [DEFAULT_BUCKETS, AgeingBuckets.from_bounds(), AgeingBuckets.from_bounds(7, 14, 45, 180)],
+)
+def test_bucket_starts_bisect_finds_the_same_bucket_as_index_of(buckets: AgeingBuckets) -> None:
+    from bisect import bisect_right
+
+    from keyaccount.credit.ageing import bucket_starts
+
+    starts = bucket_starts(buckets)
+    for days in range(400):
+        assert bisect_right(starts, days) == buckets.index_of(days)

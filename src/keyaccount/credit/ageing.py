@@ -102,6 +102,13 @@ class AgeingBuckets:
 DEFAULT_BUCKETS = AgeingBuckets.from_bounds(30, 60, 90)
 
 
+def bucket_starts(buckets: AgeingBuckets) -> tuple[int, ...]:
+    """The first day of every bucket after the first: ``bisect_right(starts, days)`` is
+    ``buckets.index_of(days)`` (the buckets tile 0..∞, as their validator ensures) without
+    a method call per bucket, for loops over every receivable of a book."""
+    return tuple(b.min_days for b in buckets.buckets[1:])
+
+
 def outstanding_on(receivable: Receivable, on: date) -> Decimal:
     """What was still owed on ``on`` (in the receivable's currency), ignoring later payments.
 

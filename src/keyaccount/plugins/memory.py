@@ -169,11 +169,7 @@ class MemoryStore:
         schema = self._schema(kind)
         conds = checked_conditions(schema, conditions)
         order = checked_order(schema, order_by)
-        table = self._table(schema)
-        if conds:
-            rows = [r for r in table.values() if all(c.matches(r) for c in conds)]
-        else:
-            rows = list(table.values())
+        rows = _matching(self._table(schema).values(), conds)
         rows = sort_records(rows, order)
         return iter(rows if limit is None else rows[:limit])
 
@@ -182,7 +178,7 @@ class MemoryStore:
         conds = checked_conditions(schema, conditions)
         if not conds:
             return len(self._table(schema))
-        return sum(1 for r in self._table(schema).values() if all(c.matches(r) for c in conds))
+        return len(_matching(self._table(schema).values(), conds))
 
     def close(self) -> None:
         self._closed = True
@@ -192,6 +188,16 @@ class MemoryStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _matching(records: Iterable[R], conditions: Sequence[Condition]) -> list[R]:
+    """The records matching every condition, in their order: one C-level ``filter`` per
+    condition instead of a generator and ``all`` per record (the review's customer query
+    has two conditions; measured about half the query's time on 10k customers)."""
+    rows = list(records)
+    for condition in conditions:
+        rows = list(filter(condition.matches, rows))
+    return rows
 
 
 def open_memory(url: StoreURL, schemas: SchemaRegistry) -> MemoryStore:
