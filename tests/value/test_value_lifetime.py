@@ -301,3 +301,55 @@ def test_predictions_report_the_first_amount_that_is_not_finite() -> None:
             discounted=[1.0, float("inf"), 1.0],  # the second customer's revenue comes first
             spend=[1.0, 1.0, float("nan")],
         )
+
+
+def test_prediction_builder_equals_the_constructor() -> None:
+    from keyaccount.models import CustomerId
+    from keyaccount.value.lifetime import CustomerLifetimeValue, _prediction
+
+    values = (
+        CustomerId("c1"),
+        "CNY",
+        0.75,
+        1.5,
+        0.2,
+        Decimal("10.00"),
+        Decimal("9.50"),
+        Decimal("1.90"),
+    )
+    built = _prediction(*values)
+    assert built == CustomerLifetimeValue(*values)
+    assert type(built) is CustomerLifetimeValue
+    assert repr(built) == repr(CustomerLifetimeValue(*values))
+
+
+def test_distinct_rows_match_numpy_unique() -> None:
+    np = pytest.importorskip("numpy")
+    from keyaccount.value.lifetime import _distinct_rows
+
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 5, 500).astype(float)
+    t_x = rng.integers(0, 30, 500) / 7.0
+    T = t_x + rng.integers(0, 10, 500) / 7.0
+    keys, inverse, counts = np.unique(
+        np.stack([x, t_x, T], axis=1), axis=0, return_inverse=True, return_counts=True
+    )
+    got_keys, got_inverse, got_counts = _distinct_rows(x, t_x, T)
+    assert np.array_equal(got_keys, keys)
+    assert np.array_equal(got_inverse, inverse.reshape(-1))
+    assert np.array_equal(got_counts, counts)
+    assert got_keys.strides == keys.strides
+
+
+def test_margins_use_the_book_margin_without_positive_revenue() -> None:
+    from keyaccount.models import CustomerId
+    from keyaccount.value.facts import CustomerFacts
+    from keyaccount.value.lifetime import _margins
+
+    customers = [
+        CustomerFacts(CustomerId("a"), "CNY", revenue=Decimal(10), gross_profit=Decimal(2)),
+        CustomerFacts(CustomerId("b"), "CNY", revenue=Decimal(0), gross_profit=Decimal(-1)),
+        CustomerFacts(CustomerId("c"), "CNY", revenue=Decimal(30), gross_profit=Decimal(12)),
+    ]
+    assert _margins(customers) == [0.2, 14 / 40, 0.4]
+    assert _margins([customers[1]]) == [0.0]

@@ -46,6 +46,7 @@ import attrs
 from keyaccount.errors import ValidationError
 from keyaccount.models.ids import CustomerId
 from keyaccount.money import Money
+from keyaccount.slots import slot_setters
 from keyaccount.value.clv_models import (
     BgNbdParams,
     ClvExtraMissing,
@@ -189,7 +190,9 @@ class _Inputs:
 
 
 def _inputs(facts: BookFacts, unit: float) -> _Inputs:
-    as_of_day = facts.as_of.date()
+    # Once per customer: day ordinals instead of date subtractions (no timedelta per
+    # difference) and ``repeat_occasions`` inlined (a property call per customer).
+    as_of_ordinal = facts.as_of.date().toordinal()
     buyers: list[CustomerFacts] = []
     x: list[float] = []
     t_x: list[float] = []
@@ -200,10 +203,13 @@ def _inputs(facts: BookFacts, unit: float) -> _Inputs:
         if first is None or last is None:
             continue
         buyers.append(f)
-        repeat = f.repeat_occasions
+        repeat = f.order_days - 1
+        if repeat < 0:
+            repeat = 0
+        first_ordinal = first.toordinal()
         x.append(float(repeat))
-        t_x.append((last - first).days / unit)
-        T.append((as_of_day - first).days / unit)
+        t_x.append((last.toordinal() - first_ordinal) / unit)
+        T.append((as_of_ordinal - first_ordinal) / unit)
         zbar.append(float(f.repeat_revenue) / repeat if repeat else 0.0)
     return _Inputs(tuple(buyers), x, t_x, T, zbar)
 
@@ -228,10 +234,21 @@ def _cents(value: float) -> Decimal:
 
 
 def _margins(customers: Sequence[CustomerFacts]) -> list[float]:
-    revenue = sum((f.revenue for f in customers if f.revenue > 0), Decimal(0))
-    profit = sum((f.gross_profit for f in customers if f.revenue > 0), Decimal(0))
+    # One pass for the book's sums and each customer's ratio, where three passes took
+    # 0.35 s at 100k; the sums add the same values in the same order.
+    revenue = profit = Decimal(0)
+    margins: list[float | None] = []
+    for f in customers:
+        customer_revenue = f.revenue
+        if customer_revenue > 0:
+            customer_profit = f.gross_profit
+            revenue += customer_revenue
+            profit += customer_profit
+            margins.append(float(customer_profit / customer_revenue))
+        else:
+            margins.append(None)
     book = float(profit / revenue) if revenue > 0 else 0.0
-    return [float(f.gross_profit / f.revenue) if f.revenue > 0 else book for f in customers]
+    return [book if m is None else m for m in margins]
 
 
 def predict_lifetime_value(
@@ -280,10 +297,7 @@ def _model(
         np.asarray(c, dtype=np.float64) for c in (data.x, data.t_x, data.T, data.zbar)
     )
     # Customers are summarised to days, so many share (x, t_x, T): fit each distinct one once.
-    keys, inverse, counts = np.unique(
-        np.stack([x, t_x, T], axis=1), axis=0, return_inverse=True, return_counts=True
-    )
-    inverse = inverse.reshape(-1)
+    keys, inverse, counts = _distinct_rows(x, t_x, T)
     ux, ut_x, uT = keys[:, 0], keys[:, 1], keys[:, 2]
     bg = fit_bgnbd(ux, ut_x, uT, weights=counts)
     spenders = (x > 0) & (zbar > 0)
@@ -321,6 +335,27 @@ def _model(
         bgnbd=bg,
         gamma_gamma=gg,
     )
+
+
+def _distinct_rows(x: Any, t_x: Any, T: Any) -> tuple[Any, Any, Any]:
+    """``np.unique(np.stack([x, t_x, T], axis=1), axis=0, return_inverse=True,
+    return_counts=True)`` (with a flat inverse): the distinct rows in lexicographic order,
+    each row's index among them, and how often each occurs. Through ``np.lexsort`` over
+    the three columns rather than the row-wise unique's sort of a structured view:
+    measured 0.25 → 0.04 s at 100k customers. A test checks it against ``np.unique``."""
+    import numpy as np
+
+    n = len(x)
+    order = np.lexsort((T, t_x, x))  # the last key sorts first
+    sx, st_x, sT = x[order], t_x[order], T[order]
+    first = np.empty(n, dtype=bool)
+    first[:1] = True
+    first[1:] = (sx[1:] != sx[:-1]) | (st_x[1:] != st_x[:-1]) | (sT[1:] != sT[:-1])
+    keys = np.stack([sx[first], st_x[first], sT[first]], axis=1)
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    counts = np.diff(np.append(np.flatnonzero(first), n))
+    return keys, inverse, counts
 
 
 def _cohort(
@@ -386,10 +421,8 @@ def _predictions(
     spend_cents, revenue_cents, profit_cents = (
         list(map(Decimal, map(_TWO_PLACES, column))) for column in (spend, revenue, profit)
     )
-    # Positional in field order: customer_id, currency, p_alive, expected_purchases, margin,
-    # expected_spend_amount, clv_revenue_amount, clv_amount.
     return tuple(
-        CustomerLifetimeValue(f.customer_id, currency, alive, exp, margin, sp, rev, clv)
+        _prediction(f.customer_id, currency, alive, exp, margin, sp, rev, clv)
         for f, alive, exp, margin, sp, rev, clv in zip(
             customers,
             p_alive,
@@ -404,6 +437,38 @@ def _predictions(
 
 
 _TWO_PLACES = "{:.2f}".format  # what _cents formats with
+_SET_PREDICTION = slot_setters(
+    CustomerLifetimeValue, *(f.name for f in attrs.fields(CustomerLifetimeValue))
+)
+
+
+def _prediction(
+    customer_id: CustomerId,
+    currency: str,
+    p_alive: float | None,
+    expected_purchases: float,
+    margin: float,
+    expected_spend_amount: Decimal,
+    clv_revenue_amount: Decimal,
+    clv_amount: Decimal,
+) -> CustomerLifetimeValue:
+    """``CustomerLifetimeValue(...)`` with its slots set directly: the record has no
+    converters or validators to skip, only attrs' per-field ``__setattr__`` (one record per
+    customer with an order; measured ~2.6 µs → ~1.8 µs). A test checks it equals the
+    constructor."""
+    set_id, set_currency, set_alive, set_expected, set_margin, set_spend, set_rev, set_clv = (
+        _SET_PREDICTION
+    )
+    new = object.__new__(CustomerLifetimeValue)
+    set_id(new, customer_id)
+    set_currency(new, currency)
+    set_alive(new, p_alive)
+    set_expected(new, expected_purchases)
+    set_margin(new, margin)
+    set_spend(new, expected_spend_amount)
+    set_rev(new, clv_revenue_amount)
+    set_clv(new, clv_amount)
+    return new
 
 
 def _cents_in_order(
