@@ -223,3 +223,31 @@ def test_repeat_revenue_is_the_same_in_any_order_of_transactions() -> None:
             assert repr(got.repeat_revenue) == repr(want)
         facts = summarise_customer(CustomerId("c1"), ordered, as_of=as_of, rates=rates)
         assert facts == summarise_customer(CustomerId("c1"), txns, as_of=as_of, rates=rates)
+
+
+def test_new_facts_equals_the_constructor() -> None:
+    import attrs
+
+    from keyaccount.value.facts import CustomerFacts, _new_facts
+
+    at = datetime(2026, 1, 2, 3, tzinfo=UTC)
+    fields = {
+        "customer_id": "c1",
+        "currency": "CNY",
+        "orders": 3,
+        "order_days": 2,
+        "refunds": 1,
+        "window_orders": 2,
+        "first_order_on": date(2025, 1, 1),
+        "last_order_on": at.date(),
+        "last_order_at": at,
+        "revenue": Decimal("10.50"),
+        "gross_profit": Decimal("2.10"),
+        "window_revenue": Decimal("8.00"),
+        "window_gross_profit": Decimal("1.60"),
+        "repeat_revenue": Decimal("4.00"),
+    }
+    assert list(fields) == [f.name for f in attrs.fields(CustomerFacts)]
+    built = _new_facts(*fields.values())
+    assert built == CustomerFacts(**fields)  # type: ignore[arg-type]
+    assert repr(built) == repr(CustomerFacts(**fields))  # type: ignore[arg-type]

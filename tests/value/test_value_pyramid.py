@@ -143,3 +143,12 @@ def test_cut_shares_are_exact_decimals() -> None:
     result = build_pyramid(profits_book(list(range(100, 0, -1))), PyramidCuts(0.01, 0.07, 0.2))
     counts = Counter(e.layer for e in result.entries)
     assert counts[PyramidLayer.LARGE] == 6
+
+
+def test_new_entry_equals_the_constructor() -> None:
+    from keyaccount.models import CustomerId
+    from keyaccount.value.pyramid import PyramidEntry, PyramidLayer, _new_entry
+
+    values = (CustomerId("c1"), PyramidLayer.TOP, 1, "CNY", Decimal("12.30"))
+    assert _new_entry(*values) == PyramidEntry(*values)
+    assert repr(_new_entry(*values)) == repr(PyramidEntry(*values))

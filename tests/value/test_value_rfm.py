@@ -107,3 +107,12 @@ def test_other_bin_counts() -> None:
 def test_bins_are_validated(bad: object) -> None:
     with pytest.raises(ValidationError, match="bins"):
         score_rfm(book(), bins=bad)  # type: ignore[arg-type]
+
+
+def test_new_score_equals_the_constructor() -> None:
+    from keyaccount.models import CustomerId
+    from keyaccount.value.rfm import RfmScore, _new_score
+
+    values = (CustomerId("c1"), "CNY", 12, 3, Decimal("99.90"), 5, 4, 3)
+    assert _new_score(*values) == RfmScore(*values)
+    assert repr(_new_score(*values)) == repr(RfmScore(*values))
