@@ -36,6 +36,7 @@ from keyaccount.models import (
 )
 from keyaccount.models.enums import CustomerStatus
 from keyaccount.money import Money
+from keyaccount.slots import slot_setters
 from keyaccount.storage import Store, ne
 
 _ZERO = Decimal(0)
@@ -153,7 +154,7 @@ def _group(
             # The times come from the sort: passing them skips ``_times_of``'s second pass
             # and its order check (they are in order by construction).
             times = tuple(_sort_in_time(t_list, _tx_time, _tx_key))
-        out[cid] = CustomerActivity(
+        out[cid] = _new_activity(
             customer,
             tuple(t_list) if t_list else empty,
             tuple(i_list) if i_list else empty,
@@ -164,6 +165,45 @@ def _group(
             times,
         )
     return out
+
+
+_SET_ACTIVITY = slot_setters(CustomerActivity, *(f.name for f in attrs.fields(CustomerActivity)))
+
+
+def _new_activity(
+    customer: Customer,
+    transactions: tuple[Transaction, ...],
+    interactions: tuple[Interaction, ...],
+    complaints: tuple[Complaint, ...],
+    receivables: tuple[Receivable, ...],
+    surveys: tuple[SurveyResponse, ...],
+    credit_profile: CreditProfile | None,
+    transaction_times: tuple[datetime, ...],
+) -> CustomerActivity:
+    """``CustomerActivity(...)`` with every field given, its slots set directly: the record
+    has no validators, and ``_group`` passes the times its sort produced (in order by
+    construction), so only attrs' per-field ``__setattr__`` is skipped (one per customer;
+    measured ~2.3 µs → ~1.3 µs). A test checks it equals the constructor."""
+    (
+        set_customer,
+        set_transactions,
+        set_interactions,
+        set_complaints,
+        set_receivables,
+        set_surveys,
+        set_profile,
+        set_times,
+    ) = _SET_ACTIVITY
+    new = object.__new__(CustomerActivity)
+    set_customer(new, customer)
+    set_transactions(new, transactions)
+    set_interactions(new, interactions)
+    set_complaints(new, complaints)
+    set_receivables(new, receivables)
+    set_surveys(new, surveys)
+    set_profile(new, credit_profile)
+    set_times(new, transaction_times)
+    return new
 
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
