@@ -170,7 +170,7 @@ def _assess_one(
         else:
             amount = total.amount
         due_on = r.due_on
-        if amount > 0:
+        if amount > _ZERO:  # against a Decimal, not the int 0: half the cost
             value = amount if currency == base else to_base(amount, currency, rates)
             late = (on - due_on).days
             if late > 0:
@@ -207,7 +207,7 @@ def _assess_one(
     # Only a customer that is late or near its limit can trigger a rule; skip the rest
     # without building result objects.
     if (overdue > rules.min_overdue and worst > 0) or (
-        limit is not None and owed > 0 and owed >= limit * near_limit
+        limit is not None and owed > _ZERO and owed >= limit * near_limit
     ):
         exp = _exposure(owed, overdue, limit, rating, base)
         alerts = evaluate_risk(customer_id, exp, worst, rules)

@@ -236,11 +236,11 @@ def _cents(value: float) -> Decimal:
 def _margins(customers: Sequence[CustomerFacts]) -> list[float]:
     # One pass for the book's sums and each customer's ratio, where three passes took
     # 0.35 s at 100k; the sums add the same values in the same order.
-    revenue = profit = Decimal(0)
+    revenue = profit = zero = Decimal(0)  # (Decimal against Decimal: faster than against 0)
     margins: list[float | None] = []
     for f in customers:
         customer_revenue = f.revenue
-        if customer_revenue > 0:
+        if customer_revenue > zero:
             customer_profit = f.gross_profit
             revenue += customer_revenue
             profit += customer_profit
