@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,7 +12,7 @@ import attrs
 from keyaccount.activity import Book, gc_paused, load_activity
 from keyaccount.clock import Clock, ensure_utc
 from keyaccount.errors import ValidationError
-from keyaccount.events import DomainEvent, EventSink
+from keyaccount.events import DomainEvent, EventSink, event_builder
 from keyaccount.fx import ExchangeRates
 from keyaccount.models import Customer, CustomerId, new_id
 from keyaccount.storage import Store, eq, gt
@@ -184,8 +184,9 @@ class TieringService:
                 self.store.put(run)
                 self.store.put_many(assignments)
                 self.store.put_many(updated)
+            announce = event_builder(TIER_CHANGED, ran_at)
             for d in changed:
-                self.events.emit(_changed_event(ran_at, d, run.id))
+                self.events.emit(_changed_event(announce, d, run.id))
         stored = attrs.evolve(result, run_id=run.id)
         object.__setattr__(stored, "_changed", result._changed)
         return stored
@@ -276,10 +277,10 @@ def _assignments(
     return out
 
 
-def _changed_event(at: datetime, d: TierDecision, run_id: str) -> DomainEvent:
-    return DomainEvent(
-        TIER_CHANGED,
-        at,
+def _changed_event(
+    build: Callable[[str, Any], DomainEvent], d: TierDecision, run_id: str
+) -> DomainEvent:
+    return build(
         d.customer_id,
         {
             "from": d.previous_tier,
