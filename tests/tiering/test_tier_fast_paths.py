@@ -96,3 +96,23 @@ def test_convert_totals_single_currency_shortcut_gives_the_loops_decimal() -> No
         looped += amount
         assert repr(convert_totals({"CNY": amount}, rates)) == repr(looped)
     assert convert_totals({"USD": Decimal("2")}, rates) == Decimal(14)
+
+
+def test_round4_equals_round_bit_for_bit() -> None:
+    import struct
+
+    from keyaccount.tiering.scoring import round4
+
+    rng = random.Random(11)
+    edge = [0.0, -0.0, 5e-5, -5e-5, 4.9999e-5, 0.03125, -0.03125, 1e8, 1e8 + 0.00005, 12.34565,
+            99.99995, 1e300, -1e-300, math.inf, -math.inf, 5e-324]  # fmt: skip
+    values = [
+        *edge,
+        *(rng.uniform(-200, 200) for _ in range(100_000)),
+        *(rng.randrange(-10**6, 10**6) / 10_000 + rng.choice((0, 5e-5, -5e-5, 1e-12))
+          for _ in range(100_000)),
+        *(rng.uniform(-1e9, 1e9) for _ in range(100_000)),
+        *(struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(50_000)),
+    ]  # fmt: skip
+    for x in values:
+        assert repr(round4(x)) == repr(round(x, 4)), x

@@ -124,13 +124,32 @@ class CustomerScore:
         raise KeyError(name)
 
 
+def round4(x: float) -> float:
+    """``round(x, 4)`` for a float, in about half the time for the values a book has.
+
+    ``round`` formats the float's exact decimal expansion (~0.8 µs, more for large values).
+    Instead: ``y = x × 10⁴`` is within 2⁻¹³ of the exact product while ``|y| < 10¹²``; if
+    ``y`` is more than that away from a half (0.499 is plenty), its nearest integer ``n``
+    is the exact product's, so ``n`` is the 4-digit decimal ``round`` picks, and ``n / 10⁴``
+    (an exact int over an exact int) is correctly rounded: the float ``round`` returns.
+    Zero (``n == 0``, whose sign ``round`` keeps), near-halves, large values, infinities
+    and NaN take ``round`` itself. A test compares both on millions of floats.
+    """
+    y = x * 10000.0
+    if -1e12 < y < 1e12:
+        n = round(y)
+        if n and abs(y - n) < 0.499:
+            return n / 10000
+    return round(x, 4)
+
+
 def explanations(scores: Sequence[CustomerScore]) -> list[tuple[dict[str, Any], ...]]:
     """``explanation()`` of every score, in order, built criterion by criterion.
 
     ``round()`` is the bulk of an explanation's cost and a book repeats values a lot (tied
     ranks, order counts, indexes, missing scores), so each distinct non-zero float of a
-    criterion is rounded once; zeros (to keep their sign) and ints (to keep their type) are
-    rounded one by one. The result equals ``[s.explanation() for s in scores]``.
+    criterion is rounded once (by ``round4``); zeros (to keep their sign) and ints (to keep
+    their type) are rounded one by one. The result equals ``[s.explanation() for s in scores]``.
     """
     if not scores:
         return []
@@ -142,15 +161,15 @@ def explanations(scores: Sequence[CustomerScore]) -> list[tuple[dict[str, Any], 
         zip(lay.names, lay.labels, lay.shares, lay.rounded_shares, strict=True)
     ):
         raws = [s.raw[k] for s in scores]
-        raw_memo = {x: round(x, 4) for x in {x for x in raws if type(x) is float and x}}
+        raw_memo = {x: round4(x) for x in {x for x in raws if type(x) is float and x}}
         raw_out = [
             raw_memo[x] if type(x) is float and x else (None if x is None else round(x, 4))
             for x in raws
         ]
         scored = [s.scores[k] for s in scores]
         distinct = {x for x in scored if type(x) is float and x}
-        score_memo = {x: round(x, 4) for x in distinct}
-        share_memo = {x: round(share * x, 4) for x in distinct}
+        score_memo = {x: round4(x) for x in distinct}
+        share_memo = {x: round4(share * x) for x in distinct}
         columns.append(
             [
                 {
