@@ -116,3 +116,18 @@ def test_round4_equals_round_bit_for_bit() -> None:
     ]  # fmt: skip
     for x in values:
         assert repr(round4(x)) == repr(round(x, 4)), x
+
+
+def test_rounded_columns_equal_round_value_by_value() -> None:
+    from keyaccount.tiering.scoring import _rounded
+
+    nan = float("nan")
+    floats = [12.345678, -0.0, 0.0, None, 1e-9, 12.345678, 5e-5, -7.77777, nan, math.inf, 3e13]
+    mixed = [*floats[:4], 3, 0, 3.0, -0.0]
+    for column in (floats, mixed, [None, None], []):
+        want = [None if x is None else round(x, 4) for x in column]
+        assert repr(_rounded(column)) == repr(want)
+    for factor in (0.3, 0.0, -0.0, 1.0):
+        for column in ([x for x in floats if x is not None], [x for x in mixed if x is not None]):
+            want = [round(factor * x, 4) for x in column]
+            assert repr(_rounded(column, factor)) == repr(want)
