@@ -131,3 +131,34 @@ def test_rounded_columns_equal_round_value_by_value() -> None:
         for column in ([x for x in floats if x is not None], [x for x in mixed if x is not None]):
             want = [round(factor * x, 4) for x in column]
             assert repr(_rounded(column, factor)) == repr(want)
+
+
+def test_ranking_and_reasons_equal_their_plain_definitions() -> None:
+    from tierkit import NOW
+
+    from keyaccount.tiering import ABC, Hysteresis, RankShare, ScoreThresholds, assign_tiers
+    from keyaccount.tiering.assign import _ranked, _reason
+
+    rng = random.Random(5)
+    rules = (RankShare({"A": 0.2, "B": 0.3}), ScoreThresholds({"A": 70, "B": 40}))
+    for _ in range(200):
+        pool = [0.0, -0.0, 50.0, 72.5, rng.uniform(0, 100), rng.uniform(0, 100)]
+        raw = {f"c{rng.randrange(100):02d}": rng.choice(pool) for _ in range(rng.randrange(1, 30))}
+        assert _ranked(raw) == sorted(raw, key=lambda c: (-raw[c], c))
+        book = {CustomerId(c): CustomerScore(CustomerId(c), x) for c, x in raw.items()}
+        previous = {c: rng.choice(("A", "B", "C", "X", None)) for c in book}
+        rule = rng.choice(rules)
+        margin = rng.choice((0.0, 5.0))
+        decided = assign_tiers(
+            book, ABC, rule, as_of=NOW, previous=previous, hysteresis=Hysteresis(margin)
+        )
+        base, bounds = rule.base_tiers(raw, ABC)  # type: ignore[arg-type]
+        for c, d in decided.items():
+            prev = ABC.index(previous[c])
+            want = _reason(
+                raw[c], base[c], ABC.index(d.computed_tier) or 0, prev, bounds, margin, ABC.codes
+            )
+            assert d.reason == want
+    nan = float("nan")
+    with_nan = {"a": 1.0, "b": nan, "c": 2.0, "d": 1.0}
+    assert _ranked(with_nan) == sorted(with_nan, key=lambda c: (-with_nan[c], c))
