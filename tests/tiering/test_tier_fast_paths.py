@@ -162,3 +162,19 @@ def test_ranking_and_reasons_equal_their_plain_definitions() -> None:
     nan = float("nan")
     with_nan = {"a": 1.0, "b": nan, "c": 2.0, "d": 1.0}
     assert _ranked(with_nan) == sorted(with_nan, key=lambda c: (-with_nan[c], c))
+
+
+def test_score_and_decision_builders_equal_their_constructors() -> None:
+    from keyaccount.tiering.assign import TierDecision, decision
+    from keyaccount.tiering.scoring import customer_score
+
+    layout = ScoreLayout(("x",), ("X",), (1.0,), ("m",))
+    made = customer_score(CustomerId("c1"), 71.5, (2.0,), (71.5,), layout)
+    plain = CustomerScore(CustomerId("c1"), 71.5, (2.0,), (71.5,), layout)
+    assert (made, repr(made), hash(made)) == (plain, repr(plain), hash(plain))
+    assert made.layout is layout
+    for args in (("A", "A", "B", None, "why", None), ("C", "A", "A", "A", "hand", "tovr_1")):
+        tier, computed, base, previous, reason, override = args
+        d = decision(CustomerId("c1"), tier, computed, base, previous, plain, reason, override)
+        p = TierDecision(CustomerId("c1"), tier, computed, base, previous, plain, reason, override)
+        assert (d, repr(d), hash(d)) == (p, repr(p), hash(p))
