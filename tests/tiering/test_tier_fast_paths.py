@@ -126,11 +126,11 @@ def test_rounded_columns_equal_round_value_by_value() -> None:
     mixed = [*floats[:4], 3, 0, 3.0, -0.0]
     for column in (floats, mixed, [None, None], []):
         want = [None if x is None else round(x, 4) for x in column]
-        assert repr(_rounded(column)) == repr(want)
-    for factor in (0.3, 0.0, -0.0, 1.0):
-        for column in ([x for x in floats if x is not None], [x for x in mixed if x is not None]):
-            want = [round(factor * x, 4) for x in column]
-            assert repr(_rounded(column, factor)) == repr(want)
+        assert repr(_rounded(column, None)) == repr([want])
+    factors = (0.3, 0.0, -0.0, 1.0)
+    for column in ([x for x in floats if x is not None], [x for x in mixed if x is not None]):
+        want = [[round(factor * x, 4) for x in column] for factor in factors]
+        assert repr(_rounded(column, *factors)) == repr(want)
 
 
 def test_ranking_and_reasons_equal_their_plain_definitions() -> None:
