@@ -339,3 +339,35 @@ def test_retiering_the_book_carries_every_activity_field() -> None:
     source = inspect.getsource(service._with_tiers)
     for field in attrs.fields(CustomerActivity):
         assert f"{field.name}=" in source, f"_with_tiers drops CustomerActivity.{field.name}"
+
+
+def test_tier_changes_order_downgrades_then_upgrades_then_new_by_score_then_id() -> None:
+    from types import SimpleNamespace
+
+    from keyaccount.models import CustomerId
+    from keyaccount.review.service import _tier_changes
+    from keyaccount.tiering import ABC, TieringResult
+    from keyaccount.tiering.assign import TierDecision
+    from keyaccount.tiering.scoring import CustomerScore
+
+    moves = [  # id, previous, tier, score
+        ("c01", "A", "B", 50.0), ("c02", None, "A", 90.0), ("c03", "C", "A", 80.0),
+        ("c04", "B", "C", 50.0), ("c05", "X", "B", 60.0), ("c06", "A", "C", 70.0),
+        ("c07", "C", "B", 80.0), ("c08", None, "C", 90.0), ("c09", "B", "C", 0.0),
+        ("c10", "B", "A", 80.0), ("c11", "A", "A", 99.0),
+    ]  # fmt: skip
+    decisions = {
+        CustomerId(cid): TierDecision(
+            CustomerId(cid), tier, tier, tier, before, CustomerScore(CustomerId(cid), score), "r"
+        )
+        for cid, before, tier, score in reversed(moves)
+    }
+    book = {cid: SimpleNamespace(customer=SimpleNamespace(name=f"n{cid}")) for cid in decisions}
+    result = TieringResult(NOW, ABC, "rule", decisions)
+    changes = _tier_changes(result, book)  # type: ignore[arg-type]
+    rank = {"down": 0, "up": 1, "new": 2}
+    expected = sorted(changes, key=lambda c: (rank[c.direction], -c.score, c.customer_id))
+    assert changes == tuple(expected)
+    assert [c.customer_id for c in changes] == [
+        "c06", "c01", "c04", "c09", "c03", "c07", "c10", "c02", "c08", "c05",
+    ]  # fmt: skip

@@ -25,18 +25,31 @@ def test_history_records_convert_other_zones_and_refuse_naive_times() -> None:
 def test_with_tier_equals_evolve_and_validates_the_new_tier() -> None:
     import attrs
 
-    from keyaccount.models import Customer
+    from keyaccount.models import Customer, CustomerStatus
+    from keyaccount.models.customer import _SLOT_SETTERS
+    from keyaccount.money import Money
 
     c = Customer(
         id=CustomerId("c1"),
         name="客户",
         created_at=NOW,
+        legal_name="客户有限公司",
+        credit_code="91350100M000100Y43",
+        industry="steel",
+        region="east",
+        employees=12,
+        annual_revenue=Money("1000000", "CNY"),
         owner_id="u1",
         team="east",
         tags=("钢铁",),
+        status=CustomerStatus.MERGED,
+        merged_into="c0",
         external_refs={"crm": "42"},
+        reviewed_at=NOW,
         tier="B",
     )
+    assert len(_SLOT_SETTERS) == len(attrs.fields(Customer))
+    assert all(getattr(c, f.name) != f.default for f in attrs.fields(Customer))
     moved = c.with_tier("A")
     assert moved == attrs.evolve(c, tier="A")
     assert (moved.tier, c.tier) == ("A", "B")

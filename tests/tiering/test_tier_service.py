@@ -77,6 +77,8 @@ def test_run_stores_history_updates_customers_and_announces(
     assert manual["raw"] == 80.0
     assert manual["contribution"] == 80.0
     assert rows["c2"].previous_tier == "B"
+    assert [d.customer_id for d in result.ordered] == ["c1", "c2"]
+    assert [d.customer_id for d in result.changed] == ["c1"]
 
 
 def test_hysteresis_across_runs(store: Store, clock: FixedClock, events: RecordingSink) -> None:

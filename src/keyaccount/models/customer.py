@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from datetime import date, datetime
 from typing import Any
 
@@ -74,28 +73,78 @@ class Customer:
             )
 
     def with_tier(self, tier: str | None) -> Customer:
-        """This customer with ``tier``: ``attrs.evolve(self, tier=tier)`` at a quarter of the
+        """This customer with ``tier``: ``attrs.evolve(self, tier=tier)`` at a sixth of the
         cost. A tiering run re-tiers every customer of a first review; the other fields were
         validated when this record was built and are copied as they are, only ``tier`` is
         validated (with the field's own validator)."""
         v.optional_text(self, _TIER_FIELD, tier)
+        (
+            set_id,
+            set_name,
+            set_created_at,
+            set_legal_name,
+            set_credit_code,
+            set_industry,
+            set_region,
+            set_employees,
+            set_annual_revenue,
+            set_owner_id,
+            set_team,
+            set_tier,
+            set_tags,
+            set_status,
+            set_merged_into,
+            set_external_refs,
+            set_reviewed_at,
+        ) = _SLOT_SETTERS
+        # Field by field rather than a loop over the fields: 5.9 -> 3.0 us a customer. A
+        # field missing here is left unset, which the test against attrs.evolve catches.
         new = object.__new__(Customer)
-        # One C-level read of every field, then each slot's own setter: a fifth cheaper
-        # than getattr and object.__setattr__ by name.
-        for put, value in zip(_SLOT_SETTERS, _ALL_FIELDS(self), strict=True):
-            put(new, value)
-        _TIER_SETTER(new, tier)
+        set_id(new, self.id)
+        set_name(new, self.name)
+        set_created_at(new, self.created_at)
+        set_legal_name(new, self.legal_name)
+        set_credit_code(new, self.credit_code)
+        set_industry(new, self.industry)
+        set_region(new, self.region)
+        set_employees(new, self.employees)
+        set_annual_revenue(new, self.annual_revenue)
+        set_owner_id(new, self.owner_id)
+        set_team(new, self.team)
+        set_tier(new, tier)
+        set_tags(new, self.tags)
+        set_status(new, self.status)
+        set_merged_into(new, self.merged_into)
+        set_external_refs(new, self.external_refs)
+        set_reviewed_at(new, self.reviewed_at)
         return new
 
     def with_external_ref(self, provider: str, remote_id: str) -> Customer:
         return attrs.evolve(self, external_refs={**self.external_refs, provider: remote_id})
 
 
-_FIELD_NAMES = tuple(f.name for f in attrs.fields(Customer))
 _TIER_FIELD = attrs.fields(Customer).tier
-_ALL_FIELDS = operator.attrgetter(*_FIELD_NAMES)
-_SLOT_SETTERS = slot_setters(Customer, *_FIELD_NAMES)
-_TIER_SETTER = _SLOT_SETTERS[_FIELD_NAMES.index("tier")]
+# Named as ``with_tier`` unpacks them; a test checks they are all of Customer's fields.
+_SLOT_SETTERS = slot_setters(
+    Customer,
+    "id",
+    "name",
+    "created_at",
+    "legal_name",
+    "credit_code",
+    "industry",
+    "region",
+    "employees",
+    "annual_revenue",
+    "owner_id",
+    "team",
+    "tier",
+    "tags",
+    "status",
+    "merged_into",
+    "external_refs",
+    "reviewed_at",
+)
 
 
 @attrs.frozen

@@ -9,6 +9,7 @@ each analysis gets the grouped data. Domain events go out through the given ``Ev
 from __future__ import annotations
 
 import gc
+import operator
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -267,10 +268,15 @@ def _tiering(
 
 
 def _tier_changes(result: TieringResult, book: Book) -> tuple[TierChange, ...]:
-    out: list[TierChange] = []
+    """Moves first (downgrades lead: they need action), first assignments last; each
+    direction highest score first, ties by customer id. ``result.changed`` is in id order,
+    so a stable sort by score within each direction gives that order without a key tuple
+    per row (a first review lists every customer: 47 → 37 ms at 10k)."""
+    index = _tier_index(result.tier_set)
+    by_direction: dict[str, list[TierChange]] = {"down": [], "up": [], "new": []}
     for d in result.changed:
-        direction = _direction(result.tier_set, d.previous_tier, d.tier)
-        out.append(
+        direction = _direction(index, d.previous_tier, d.tier)
+        by_direction[direction].append(
             TierChange(
                 d.customer_id,
                 book[d.customer_id].customer.name,
@@ -281,14 +287,24 @@ def _tier_changes(result: TieringResult, book: Book) -> tuple[TierChange, ...]:
                 d.reason,
             )
         )
-    # Moves first (downgrades lead: they need action), first assignments last.
-    order = {"down": 0, "up": 1, "new": 2}
-    out.sort(key=lambda c: (order[c.direction], -c.score, c.customer_id))
+    out: list[TierChange] = []
+    for rows in by_direction.values():
+        rows.sort(key=_SCORE, reverse=True)  # reverse keeps ties in their (id) order
+        out += rows
     return tuple(out)
 
 
-def _direction(tier_set: TierSet, before: str | None, after: str) -> str:
-    i, j = tier_set.index(before), tier_set.index(after)
+_SCORE = operator.attrgetter("score")
+
+
+def _tier_index(tier_set: TierSet) -> dict[str, int]:
+    """Position of each code (as ``TierSet.index``: the first tier with it), once per run."""
+    return {code: i for i, code in reversed(list(enumerate(tier_set.codes)))}
+
+
+def _direction(index: Mapping[str, int], before: str | None, after: str) -> str:
+    i = None if before is None else index.get(before)
+    j = index.get(after)
     if i is None or j is None:
         return "new"
     return "up" if j < i else "down"

@@ -38,6 +38,7 @@ import attrs
 
 from keyaccount.errors import ValidationError
 from keyaccount.models import CustomerId
+from keyaccount.slots import slot_setters
 from keyaccount.tiering.records import TierOverride
 from keyaccount.tiering.scoring import CustomerScore
 from keyaccount.tiering.sets import TierSet
@@ -120,7 +121,7 @@ class RankShare:
         self, scores: Mapping[CustomerId, float], tier_set: TierSet
     ) -> tuple[dict[CustomerId, int], list[float]]:
         upper = _upper_codes("RankShare.shares", self.shares, tier_set)
-        ranked = sorted(scores, key=lambda cid: (-scores[cid], cid))
+        ranked = _ranked(scores)
         n = len(ranked)
         cutoffs: list[int] = []
         cumulative = 0.0
@@ -142,6 +143,15 @@ class RankShare:
         for cid in ranked[start:]:
             tiers[cid] = len(upper)
         return tiers, bounds
+
+
+def _ranked(scores: Mapping[CustomerId, float]) -> list[CustomerId]:
+    """Customers by score, highest first, ties by id: sorted by id, then stably by score
+    descending, which needs no key tuple per customer (9 → 4 ms at 10k). NaN does not
+    order, so a book with one keeps the tuple key's answer."""
+    if any(s != s for s in scores.values()):
+        return sorted(scores, key=lambda cid: (-scores[cid], cid))
+    return sorted(sorted(scores), key=scores.__getitem__, reverse=True)
 
 
 def tier_for(score: float, bounds: list[float]) -> int:
@@ -187,6 +197,53 @@ class TierDecision:
         return self.tier != self.previous_tier
 
 
+def decision(
+    customer_id: CustomerId,
+    tier: str,
+    computed_tier: str,
+    base_tier: str,
+    previous_tier: str | None,
+    score: CustomerScore,
+    reason: str,
+    override_id: str | None,
+) -> TierDecision:
+    """``TierDecision(...)`` with every field given: the record has no field checks to
+    keep, so its slot setters alone fill it (2.1 → 1.3 µs; one per customer per run)."""
+    (
+        set_customer,
+        set_tier,
+        set_computed,
+        set_base,
+        set_previous,
+        set_score,
+        set_reason,
+        set_override,
+    ) = _DECISION_SETTERS
+    new = object.__new__(TierDecision)
+    set_customer(new, customer_id)
+    set_tier(new, tier)
+    set_computed(new, computed_tier)
+    set_base(new, base_tier)
+    set_previous(new, previous_tier)
+    set_score(new, score)
+    set_reason(new, reason)
+    set_override(new, override_id)
+    return new
+
+
+_DECISION_SETTERS = slot_setters(
+    TierDecision,
+    "customer_id",
+    "tier",
+    "computed_tier",
+    "base_tier",
+    "previous_tier",
+    "score",
+    "reason",
+    "override_id",
+)
+
+
 def assign_tiers(
     scores: Mapping[CustomerId, CustomerScore],
     tier_set: TierSet,
@@ -219,6 +276,7 @@ def assign_tiers(
         [b + margin if k < prev else b - margin for k, b in enumerate(bounds)]
         for prev in range(len(codes))
     ]
+    plain = _plain_reasons(bounds, codes)
     out: dict[CustomerId, TierDecision] = {}
     for cid, cs in scores.items():
         b = base[cid]
@@ -232,7 +290,10 @@ def assign_tiers(
         else:
             held = tier_for(score, shifted[prev_index])
             computed = min(max(held, min(b, prev_index)), max(b, prev_index))
-        reason = _reason(score, b, computed, prev_index, bounds, margin, codes)
+        if (computed != b and prev_index is not None) or not 0 <= computed < len(plain):
+            reason = _reason(score, b, computed, prev_index, bounds, margin, codes)
+        else:  # as _reason words it, with the boundary part formatted once per run
+            reason = f"score {score:.1f}{plain[computed]}"
         tier = codes[computed]
         override = overrides.get(cid)
         override_id = None
@@ -247,10 +308,17 @@ def assign_tiers(
                 f"override by {override.author} until {override.expires_at:%Y-%m-%d}: "
                 f"{override.reason} (computed {codes[computed]}: {reason})"
             )
-        out[cid] = TierDecision(
+        out[cid] = decision(
             cid, tier, codes[computed], codes[b], current.get(cid), cs, reason, override_id
         )
     return out
+
+
+def _plain_reasons(bounds: list[float], codes: tuple[str, ...]) -> list[str]:
+    """What ``_reason`` says after the score for each tier a score reaches by itself."""
+    plain = [f" ≥ {codes[k]} boundary {bounds[k]:.1f}" for k in range(len(bounds))]
+    plain.append(f" < {codes[-2]} boundary {bounds[-1]:.1f}" if bounds else "")
+    return plain
 
 
 def _reason(

@@ -8,6 +8,7 @@ to the score.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from keyaccount.activity import Book, gc_paused
 from keyaccount.errors import DuplicateRegistration, ValidationError
 from keyaccount.fx import ExchangeRates
 from keyaccount.models import CustomerId
+from keyaccount.slots import slot_setters
 from keyaccount.tiering.criteria import BUILT_IN_CRITERIA, Criterion, ScoringContext
 
 if TYPE_CHECKING:
@@ -124,13 +126,52 @@ class CustomerScore:
         raise KeyError(name)
 
 
-def explanations(scores: Sequence[CustomerScore]) -> list[tuple[dict[str, Any], ...]]:
-    """``explanation()`` of every score, in order, built criterion by criterion.
+def customer_score(
+    customer_id: CustomerId,
+    score: float,
+    raw: tuple[float | None, ...],
+    scores: tuple[float, ...],
+    layout: ScoreLayout,
+) -> CustomerScore:
+    """``CustomerScore(customer_id, score, raw, scores, layout)`` for a scoring run: the
+    record has no field checks to keep, so its slot setters alone fill it (1.55 → 1.1 µs;
+    every customer of every run gets one)."""
+    set_id, set_score, set_raw, set_scores, set_layout = _SCORE_SETTERS
+    new = object.__new__(CustomerScore)
+    set_id(new, customer_id)
+    set_score(new, score)
+    set_raw(new, raw)
+    set_scores(new, scores)
+    set_layout(new, layout)
+    return new
 
-    ``round()`` is the bulk of an explanation's cost and a book repeats values a lot (tied
-    ranks, order counts, indexes, missing scores), so each distinct non-zero float of a
-    criterion is rounded once; zeros (to keep their sign) and ints (to keep their type) are
-    rounded one by one. The result equals ``[s.explanation() for s in scores]``.
+
+_SCORE_SETTERS = slot_setters(CustomerScore, "customer_id", "score", "raw", "scores", "layout")
+
+
+def round4(x: float) -> float:
+    """``round(x, 4)`` for a float, in about half the time for the values a book has.
+
+    ``round`` formats the float's exact decimal expansion (~0.8 µs, more for large values).
+    Instead: ``y = x × 10⁴`` is within 2⁻¹³ of the exact product while ``|y| < 10¹²``; if
+    ``y`` is more than that away from a half (0.499 is plenty), its nearest integer ``n``
+    is the exact product's, so ``n`` is the 4-digit decimal ``round`` picks, and ``n / 10⁴``
+    (an exact int over an exact int) is correctly rounded: the float ``round`` returns.
+    Zero (``n == 0``, whose sign ``round`` keeps), near-halves, large values, infinities
+    and NaN take ``round`` itself. A test compares both on millions of floats.
+    """
+    y = x * 10000.0
+    if -1e12 < y < 1e12:
+        n = round(y)
+        if n and abs(y - n) < 0.499:
+            return n / 10000
+    return round(x, 4)
+
+
+def explanations(scores: Sequence[CustomerScore]) -> list[tuple[dict[str, Any], ...]]:
+    """``explanation()`` of every score, in order, built criterion by criterion (one
+    ``_rounded`` pass per column of raws, scores and contributions, then the dicts).
+    The result equals ``[s.explanation() for s in scores]``.
     """
     if not scores:
         return []
@@ -141,32 +182,66 @@ def explanations(scores: Sequence[CustomerScore]) -> list[tuple[dict[str, Any], 
     for k, (name, label, share, weight) in enumerate(
         zip(lay.names, lay.labels, lay.shares, lay.rounded_shares, strict=True)
     ):
-        raws = [s.raw[k] for s in scores]
-        raw_memo = {x: round(x, 4) for x in {x for x in raws if type(x) is float and x}}
-        raw_out = [
-            raw_memo[x] if type(x) is float and x else (None if x is None else round(x, 4))
-            for x in raws
-        ]
-        scored = [s.scores[k] for s in scores]
-        distinct = {x for x in scored if type(x) is float and x}
-        score_memo = {x: round(x, 4) for x in distinct}
-        share_memo = {x: round(share * x, 4) for x in distinct}
+        (raw_out,) = _rounded([s.raw[k] for s in scores], None)
+        score_out, contribution_out = _rounded([s.scores[k] for s in scores], None, share)
         columns.append(
             [
                 {
                     "criterion": name,
                     "label": label,
                     "raw": r,
-                    "score": score_memo[x] if type(x) is float and x else round(x, 4),
+                    "score": x,
                     "weight": weight,
-                    "contribution": (
-                        share_memo[x] if type(x) is float and x else round(share * x, 4)
-                    ),
+                    "contribution": c,
                 }
-                for r, x in zip(raw_out, scored, strict=True)
+                for r, x, c in zip(raw_out, score_out, contribution_out, strict=True)
             ]
         )
     return list(zip(*columns, strict=True))
+
+
+_FLOAT_OR_NONE = frozenset({float, type(None)})
+
+
+def _rounded(values: list[Any], *factors: float | None) -> list[list[Any]]:
+    """Per factor, ``round(x, 4)`` (factor None) or ``round(factor * x, 4)`` of every value;
+    None stays None.
+
+    ``round()`` is the bulk of an explanation's cost and a book repeats values a lot (tied
+    ranks, order counts, indexes, missing scores), so each distinct non-zero float is
+    rounded once (by ``round4``). A zero float rounds to itself, sign included (and so does
+    ``factor × ±0.0`` for a factor ``>= +0.0``, as weight shares are), so a column of floats
+    and None maps through that memo in one C-level pass (measured about 0.8 → 0.4 µs a
+    value). Other columns (an int key would meet an equal float) go value by value.
+    """
+    if set(map(type, values)) <= _FLOAT_OR_NONE:
+        keys = set(values)
+        keys.discard(None)
+        keys.discard(0.0)  # either sign
+        return [_mapped(values, keys, factor) for factor in factors]
+    return [_one_by_one(values, factor) for factor in factors]
+
+
+def _mapped(values: list[Any], keys: set[float], factor: float | None) -> list[Any]:
+    if factor is None:
+        memo = {x: round4(x) for x in keys}
+    elif math.copysign(1.0, factor) > 0:
+        memo = {x: round4(factor * x) for x in keys}
+    else:
+        return _one_by_one(values, factor)
+    return list(map(memo.get, values, values))
+
+
+def _one_by_one(values: list[Any], factor: float | None) -> list[Any]:
+    memo = {
+        x: round(x if factor is None else factor * x, 4) for x in values if type(x) is float and x
+    }
+    return [
+        memo[x]
+        if type(x) is float and x
+        else (None if x is None else round(x if factor is None else factor * x, 4))
+        for x in values
+    ]
 
 
 def _check_criteria(value: Any) -> tuple[Criterion, ...]:
@@ -275,7 +350,7 @@ class ScoringModel:
             # Criterion by criterion in order, as the score's definition adds them up.
             totals = [t + share * s for t, s in zip(totals, scored, strict=True)]
         return {
-            cid: CustomerScore(cid, total, values, scored, layout)
+            cid: customer_score(cid, total, values, scored, layout)
             for cid, total, values, scored in zip(
                 ids,
                 totals,

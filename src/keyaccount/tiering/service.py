@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,7 +12,7 @@ import attrs
 from keyaccount.activity import Book, gc_paused, load_activity
 from keyaccount.clock import Clock, ensure_utc
 from keyaccount.errors import ValidationError
-from keyaccount.events import DomainEvent, EventSink
+from keyaccount.events import DomainEvent, EventSink, event_builder
 from keyaccount.fx import ExchangeRates
 from keyaccount.models import Customer, CustomerId, new_id
 from keyaccount.storage import Store, eq, gt
@@ -44,15 +44,30 @@ class TieringResult:
     rule: str
     decisions: Mapping[CustomerId, TierDecision] = attrs.field(hash=False)
     run_id: str | None = None
-    # ``changed`` sorts the whole book; a run and its review ask for it several times.
+    # ``ordered`` sorts the whole book; a run and its review ask for it (and ``changed``)
+    # several times.
+    _ordered: tuple[TierDecision, ...] | None = attrs.field(
+        init=False, default=None, eq=False, repr=False
+    )
     _changed: tuple[TierDecision, ...] | None = attrs.field(
         init=False, default=None, eq=False, repr=False
     )
 
     @property
+    def ordered(self) -> tuple[TierDecision, ...]:
+        """Every decision, by customer id."""
+        if self._ordered is None:
+            decisions = self.decisions
+            ordered = tuple(decisions[cid] for cid in sorted(decisions))
+            object.__setattr__(self, "_ordered", ordered)
+            return ordered
+        return self._ordered
+
+    @property
     def changed(self) -> tuple[TierDecision, ...]:
+        """The decisions that change a customer's tier, by customer id."""
         if self._changed is None:
-            changed = tuple(d for _, d in sorted(self.decisions.items()) if d.changed)
+            changed = tuple(d for d in self.ordered if d.changed)
             object.__setattr__(self, "_changed", changed)
             return changed
         return self._changed
@@ -177,16 +192,18 @@ class TieringService:
         # Hundreds of thousands of records and dicts are built here while the book is alive:
         # with the collector running, each full collection rescans the whole book.
         with gc_paused():
-            ordered = [d for _, d in sorted(result.decisions.items())]
+            ordered = result.ordered
             assignments = _assignments(run, ordered, explanations([d.score for d in ordered]))
             updated = [book[d.customer_id].customer.with_tier(d.tier) for d in changed]
             with self.store.transaction():
                 self.store.put(run)
                 self.store.put_many(assignments)
                 self.store.put_many(updated)
+            announce = event_builder(TIER_CHANGED, ran_at)
             for d in changed:
-                self.events.emit(_changed_event(ran_at, d, run.id))
+                self.events.emit(_changed_event(announce, d, run.id))
         stored = attrs.evolve(result, run_id=run.id)
+        object.__setattr__(stored, "_ordered", result._ordered)
         object.__setattr__(stored, "_changed", result._changed)
         return stored
 
@@ -230,7 +247,7 @@ class TieringService:
 
 
 def _assignments(
-    run: TierRun, ordered: list[TierDecision], explained: list[tuple[dict[str, Any], ...]]
+    run: TierRun, ordered: Sequence[TierDecision], explained: list[tuple[dict[str, Any], ...]]
 ) -> list[TierAssignment]:
     """One assignment per decision. One random run id, then a counter: ids stay unique
     without a syscall per record. The first is built (and checked) by the constructor, the
@@ -276,10 +293,10 @@ def _assignments(
     return out
 
 
-def _changed_event(at: datetime, d: TierDecision, run_id: str) -> DomainEvent:
-    return DomainEvent(
-        TIER_CHANGED,
-        at,
+def _changed_event(
+    build: Callable[[str, Any], DomainEvent], d: TierDecision, run_id: str
+) -> DomainEvent:
+    return build(
         d.customer_id,
         {
             "from": d.previous_tier,
