@@ -82,6 +82,21 @@ class CustomerActivity:
     def last_contact_at(self) -> datetime | None:
         return self.interactions[-1].occurred_at if self.interactions else None
 
+    def with_customer(self, customer: Customer) -> CustomerActivity:
+        """This activity with another version of its customer (a new tier, say); the records
+        are shared as they are. ``attrs.evolve`` costs ~7 µs against ~1.5 here, and a first
+        review re-tiers every customer of the book."""
+        return _new_activity(
+            customer,
+            self.transactions,
+            self.interactions,
+            self.complaints,
+            self.receivables,
+            self.surveys,
+            self.credit_profile,
+            self.transaction_times,
+        )
+
 
 Book = Mapping[CustomerId, CustomerActivity]
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 import attrs
 
 from keyaccount import validation as v
-from keyaccount.activity import Book, CustomerActivity, load_activity
+from keyaccount.activity import Book, load_activity
 from keyaccount.clock import Clock
 from keyaccount.credit import (
     DEFAULT_BUCKETS,
@@ -382,19 +382,7 @@ def _with_tiers(book: Book, tiers: Mapping[CustomerId, str], store: Store, store
         customer = fresh.get(cid)
         if customer is None or customer.tier != tiers[cid]:
             customer = a.customer.with_tier(tiers[cid])
-        # The constructor with every field, not attrs.evolve: evolve introspects the class on
-        # each call (7 µs against 4), and a first review re-tiers every customer. A test
-        # checks that this names every field of CustomerActivity.
-        out[cid] = CustomerActivity(
-            customer=customer,
-            transactions=a.transactions,
-            interactions=a.interactions,
-            complaints=a.complaints,
-            receivables=a.receivables,
-            surveys=a.surveys,
-            credit_profile=a.credit_profile,
-            transaction_times=a.transaction_times,
-        )
+        out[cid] = a.with_customer(customer)
     return out
 
 
