@@ -7,7 +7,6 @@ from lifekit import NOW, activity, ago, cust, on, order, refund
 from keyaccount.errors import ValidationError
 from keyaccount.lifecycle import LifecycleRules, Stage, StageChange, derive_stages
 from keyaccount.lifecycle.churn import HealthAssessment, RecommendedAction
-from keyaccount.lifecycle.stages import _change
 
 RULES = LifecycleRules()
 
@@ -178,13 +177,16 @@ def test_each_silence_is_judged_by_the_median_of_the_gaps_before_it() -> None:
 
 
 def test_replay_builds_stage_changes_equal_to_the_constructor() -> None:
-    args = (Stage.REPEAT, Stage.LOYAL, NOW, "order #6; 6 orders over 400 days")
-    made, built = _change(*args), StageChange(*args)
-    assert made == built
-    assert hash(made) == hash(built)
-    assert repr(made) == repr(built)
-    assert attrs.asdict(made) == attrs.asdict(built)
-    assert _change(None, Stage.PROSPECT, NOW, "x") == StageChange(None, Stage.PROSPECT, NOW, "x")
+    orders = [order("c1", 900 - 73 * k) for k in range(7)] + [order("c1", 100)]
+    changes = derive_stages(activity(cust("c1"), *orders), RULES, NOW)
+    assert len(changes) >= 5
+    for made in changes:
+        built = StageChange(made.from_stage, made.to_stage, made.at, made.reason)
+        assert made == built
+        assert hash(made) == hash(built)
+        assert repr(made) == repr(built)
+        assert attrs.asdict(made) == attrs.asdict(built)
+    assert changes[0].from_stage is None
 
 
 def test_limits_equal_the_clamp_formula_on_ties_and_edges() -> None:
