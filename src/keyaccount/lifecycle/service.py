@@ -22,8 +22,7 @@ from keyaccount.lifecycle.records import (
     LifecycleState,
     StageTransition,
     evaluated_state,
-    next_transition,
-    other_customer_transition,
+    next_transitions,
 )
 from keyaccount.lifecycle.signals import ACTION_LABELS, Action, ChurnContext
 from keyaccount.lifecycle.stages import (
@@ -267,23 +266,14 @@ def _add_transitions(
 ) -> None:
     """Append a record per change of one customer, numbered on from ``len(out)``."""
     # The run's first transition is fully validated (its id, recorded_at); later ones only
-    # differ in values the replay produced and the customer id, checked on its own.
-    ch = changes[0]
-    if out:
-        checked = other_customer_transition(
-            out[0], cid, f"{prefix}{len(out):x}", ch.to_stage, ch.at, ch.reason, ch.from_stage
-        )
-    else:
-        checked = StageTransition(
-            f"{prefix}{len(out):x}", cid, ch.to_stage, ch.at, ch.reason, now, ch.from_stage
-        )
-    out.append(checked)
-    for ch in changes[1:]:
+    # differ in values the replay produced and the customer id, checked once per customer.
+    if not out:
+        ch = changes[0]
         out.append(
-            next_transition(
-                checked, f"{prefix}{len(out):x}", ch.to_stage, ch.at, ch.reason, ch.from_stage
-            )
+            StageTransition(f"{prefix}0", cid, ch.to_stage, ch.at, ch.reason, now, ch.from_stage)
         )
+        changes = changes[1:]
+    out.extend(next_transitions(out[0], cid, prefix, len(out), changes))
 
 
 def _state(
