@@ -6,29 +6,42 @@ import pytest
 
 from keyaccount.errors import ValidationError
 from keyaccount.lifecycle import LifecycleState, Stage, StageTransition
-from keyaccount.lifecycle.records import (
-    evaluated_state,
-    next_transition,
-    other_customer_transition,
-)
+from keyaccount.lifecycle.records import evaluated_state, next_transitions
+from keyaccount.lifecycle.stages import StageChange
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 NOW = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
 
 
-def test_next_transition_equals_a_validated_one_of_the_same_customer() -> None:
-    first = StageTransition("stg_1", "c1", Stage.FIRST_PURCHASE, AT, "first order", NOW)
-    made = next_transition(first, "stg_2", Stage.REPEAT, NOW, "order #2", Stage.FIRST_PURCHASE)
-    built = StageTransition("stg_2", "c1", Stage.REPEAT, NOW, "order #2", NOW, Stage.FIRST_PURCHASE)
+CHANGES = [
+    StageChange(Stage.FIRST_PURCHASE, Stage.REPEAT, NOW, "order #2"),
+    StageChange(Stage.AT_RISK, Stage.CHURNED, AT, "no order for 180 days"),
+    StageChange(None, Stage.PROSPECT, AT, "customer created"),
+]
+
+
+def _built(ids: list[str], cid: str) -> list[StageTransition]:
+    return [
+        StageTransition(i, cid, ch.to_stage, ch.at, ch.reason, NOW, ch.from_stage)
+        for i, ch in zip(ids, CHANGES, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("cid", ["c1", "c2"])
+def test_next_transitions_equal_validated_ones(cid: str) -> None:
+    first = StageTransition("stg_x_0", "c1", Stage.FIRST_PURCHASE, AT, "first order", NOW)
+    made = next_transitions(first, cid, "stg_x_", 9, CHANGES)
+    built = _built(["stg_x_9", "stg_x_a", "stg_x_b"], cid)
     assert made == built
-    assert hash(made) == hash(built)
-    assert attrs.asdict(made) == attrs.asdict(built)
+    assert [hash(m) for m in made] == [hash(b) for b in built]
+    assert [repr(m) for m in made] == [repr(b) for b in built]
+    assert [attrs.asdict(m) for m in made] == [attrs.asdict(b) for b in built]
 
 
-def test_next_transition_takes_customer_and_recorded_at_from_the_checked_one() -> None:
+def test_next_transitions_take_recorded_at_from_the_checked_one() -> None:
     first = StageTransition("stg_1", "c9", Stage.PROSPECT, AT, "customer created", NOW)
-    made = next_transition(first, "stg_2", Stage.CHURNED, AT, "no order for 180 days", None)
-    assert (made.customer_id, made.recorded_at, made.from_stage) == ("c9", NOW, None)
+    (made,) = next_transitions(first, "c9", "stg_", 2, CHANGES[1:2])
+    assert (made.id, made.customer_id, made.recorded_at) == ("stg_2", "c9", NOW)
 
 
 def test_evaluated_state_equals_a_validated_one() -> None:
@@ -66,22 +79,14 @@ def test_evaluated_state_still_checks_id_health_and_action(
     assert str(shortcut.value) == str(constructor.value)
 
 
-def test_next_transition_for_another_customer_equals_a_validated_one() -> None:
-    first = StageTransition("stg_1", "c1", Stage.PROSPECT, AT, "customer created", NOW)
-    made = other_customer_transition(
-        first, "c2", "stg_2", Stage.PROSPECT, AT, "customer created", None
-    )
-    built = StageTransition("stg_2", "c2", Stage.PROSPECT, AT, "customer created", NOW)
-    assert made == built
-    assert repr(made) == repr(built)
-    assert attrs.asdict(made) == attrs.asdict(built)
-
-
 @pytest.mark.parametrize("cid", ["", "bad id", None, 7])
-def test_next_transition_checks_another_customers_id(cid: object) -> None:
+@pytest.mark.parametrize("changes", [CHANGES, []])
+def test_next_transitions_check_another_customers_id(
+    cid: object, changes: list[StageChange]
+) -> None:
     first = StageTransition("stg_1", "c1", Stage.PROSPECT, AT, "customer created", NOW)
     with pytest.raises(ValidationError) as shortcut:
-        other_customer_transition(first, cid, "stg_2", Stage.REPEAT, AT, "order #2", None)  # type: ignore[arg-type]
+        next_transitions(first, cid, "stg_", 2, changes)  # type: ignore[arg-type]
     with pytest.raises(ValidationError) as constructor:
         StageTransition("stg_2", cid, Stage.REPEAT, AT, "order #2", NOW)  # type: ignore[arg-type]
     assert str(shortcut.value) == str(constructor.value)

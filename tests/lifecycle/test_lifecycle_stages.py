@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 import pytest
@@ -7,7 +7,6 @@ from lifekit import NOW, activity, ago, cust, on, order, refund
 from keyaccount.errors import ValidationError
 from keyaccount.lifecycle import LifecycleRules, Stage, StageChange, derive_stages
 from keyaccount.lifecycle.churn import HealthAssessment, RecommendedAction
-from keyaccount.lifecycle.stages import _change
 
 RULES = LifecycleRules()
 
@@ -178,13 +177,16 @@ def test_each_silence_is_judged_by_the_median_of_the_gaps_before_it() -> None:
 
 
 def test_replay_builds_stage_changes_equal_to_the_constructor() -> None:
-    args = (Stage.REPEAT, Stage.LOYAL, NOW, "order #6; 6 orders over 400 days")
-    made, built = _change(*args), StageChange(*args)
-    assert made == built
-    assert hash(made) == hash(built)
-    assert repr(made) == repr(built)
-    assert attrs.asdict(made) == attrs.asdict(built)
-    assert _change(None, Stage.PROSPECT, NOW, "x") == StageChange(None, Stage.PROSPECT, NOW, "x")
+    orders = [order("c1", 900 - 73 * k) for k in range(7)] + [order("c1", 100)]
+    changes = derive_stages(activity(cust("c1"), *orders), RULES, NOW)
+    assert len(changes) >= 5
+    for made in changes:
+        built = StageChange(made.from_stage, made.to_stage, made.at, made.reason)
+        assert made == built
+        assert hash(made) == hash(built)
+        assert repr(made) == repr(built)
+        assert attrs.asdict(made) == attrs.asdict(built)
+    assert changes[0].from_stage is None
 
 
 def test_limits_equal_the_clamp_formula_on_ties_and_edges() -> None:
@@ -218,3 +220,103 @@ def test_limits_equal_the_clamp_formula_on_ties_and_edges() -> None:
                 want = formula(rules, sample)
                 assert got == want
                 assert [type(x) for x in got] == [type(x) for x in want]
+
+
+def _reference_replay(
+    orders: list[float], rules: LifecycleRules, created: float
+) -> list[tuple[Stage, object, str]]:
+    """The stage rules applied at every order (days before NOW, oldest first), the plain
+    way: the replay only visits the orders where something can happen, and must agree."""
+    changes: list[tuple[Stage, object, str]] = []
+    stage: Stage | None = None
+
+    def move(to: Stage, at: object, reason: str) -> None:
+        nonlocal stage
+        if to is not stage:
+            changes.append((to, at, reason))
+            stage = to
+
+    times = [ago(d) for d in orders]
+    move(Stage.PROSPECT, min([ago(created), *times[:1]]), "customer created")
+    gaps: list[timedelta] = []
+    since_return = 0
+
+    def progress(count: int, at: datetime, why: str) -> None:
+        days = (at - times[0]).days
+        if count >= rules.loyal_min_orders and days >= rules.loyal_min_tenure_days:
+            move(Stage.LOYAL, at, f"{why}; {count} orders over {days} days")
+        else:
+            move(Stage.REPEAT, at, why)
+
+    def silence(last: datetime, until: datetime) -> bool:
+        at_risk, churn = rules.limits(gaps)
+        gap = (until - last).total_seconds() / 86400
+        since = f"{last:%Y-%m-%d}"
+        if gap > at_risk:
+            move(
+                Stage.AT_RISK,
+                last + timedelta(days=at_risk),
+                f"no order for {at_risk:.0f} days since {since}",
+            )
+        if gap > churn:
+            move(
+                Stage.CHURNED,
+                last + timedelta(days=churn),
+                f"no order for {churn:.0f} days since {since}",
+            )
+            return True
+        return False
+
+    for k, at in enumerate(times):
+        count = k + 1
+        if k == 0:
+            move(Stage.FIRST_PURCHASE, at, "first order")
+            continue
+        last = times[k - 1]
+        returned = silence(last, at)
+        resumed = stage is Stage.AT_RISK
+        gaps.append(at - last)
+        if returned:
+            since_return = 1
+            move(Stage.WON_BACK, at, f"ordered again after {(at - last).days} days (was churned)")
+        elif stage is Stage.WON_BACK:
+            since_return += 1
+            if since_return == max(rules.won_back_orders, 2):
+                progress(count, at, f"{since_return} orders since winning back")
+        elif resumed:
+            progress(count, at, f"ordered again after {(at - last).days} days")
+        elif stage is not Stage.LOYAL:
+            progress(count, at, f"order #{count}")
+    if times:
+        silence(times[-1], NOW)
+    return changes
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_replay_agrees_with_visiting_every_order(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    rules = LifecycleRules(
+        loyal_min_orders=rng.choice((2, 3, 6)),
+        loyal_min_tenure_days=rng.choice((0, 100, 365)),
+        won_back_orders=rng.choice((1, 2, 3, 4)),
+        at_risk_factor=rng.choice((1.5, 2.0, 3.0)),
+    )
+    for _ in range(25):
+        days = rng.uniform(0, 1500)
+        orders = []
+        for _ in range(rng.randrange(0, 30)):
+            orders.append(days)
+            days -= rng.choice((rng.uniform(0, 60), rng.uniform(60, 400), rng.uniform(0, 5)))
+            if days < 0:
+                break
+        created = rng.uniform(0, 2000)
+        got = derive_stages(
+            activity(cust("c1", created_days_ago=created), *(order("c1", d) for d in orders)),
+            rules,
+            NOW,
+        )
+        assert [(c.to_stage, c.at, c.reason) for c in got] == _reference_replay(
+            orders, rules, created
+        )

@@ -29,6 +29,7 @@ from keyaccount.lifecycle.signals import (
     SignalHit,
 )
 from keyaccount.models import CustomerId
+from keyaccount.slots import slot_setters
 from keyaccount.tiering.policy import PolicyBook, default_policy_book
 
 if TYPE_CHECKING:
@@ -47,6 +48,19 @@ class RecommendedAction:
 
 
 _KEEP = RecommendedAction(Action.NONE, ACTION_LABELS[Action.NONE], "no warning")
+_SET_ACTION = slot_setters(RecommendedAction, "code", "label", "reason")
+
+
+def recommended_action(code: str, label: str, reason: str) -> RecommendedAction:
+    """``RecommendedAction(code, label, reason)`` filled through its slots: the class has no
+    checks to skip, and a review builds one for most warned or at-risk customers (~1.3 →
+    ~0.6 µs)."""
+    set_code, set_label, set_reason = _SET_ACTION
+    new = object.__new__(RecommendedAction)
+    set_code(new, code)
+    set_label(new, label)
+    set_reason(new, reason)
+    return new
 
 
 @attrs.frozen
@@ -65,6 +79,31 @@ class HealthAssessment:
 
     def signal_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.signals)
+
+
+_SET_ASSESSMENT = slot_setters(
+    HealthAssessment, "customer_id", "health", "level", "signals", "action"
+)
+
+
+def health_assessment(
+    customer_id: CustomerId,
+    health: float,
+    level: str,
+    signals: tuple[SignalHit, ...],
+    action: RecommendedAction,
+) -> HealthAssessment:
+    """``HealthAssessment(...)`` filled through its slots: the class has no checks to skip,
+    and a review builds one per customer and again for about half of them (a follow-up for
+    the at-risk stage); measured ~2 → ~0.8 µs."""
+    set_customer, set_health, set_level, set_signals, set_action = _SET_ASSESSMENT
+    new = object.__new__(HealthAssessment)
+    set_customer(new, customer_id)
+    set_health(new, health)
+    set_level(new, level)
+    set_signals(new, signals)
+    set_action(new, action)
+    return new
 
 
 def _signals(value: Iterable[ChurnSignal]) -> tuple[ChurnSignal, ...]:
@@ -137,7 +176,7 @@ class ChurnModel:
         else:
             level = HEALTHY
         action = self._recommend(activity, ctx, health, level, hits)
-        return HealthAssessment(activity.customer_id, health, level, hits, action)
+        return health_assessment(activity.customer_id, health, level, hits, action)
 
     def assess_book(
         self,
@@ -171,7 +210,7 @@ class ChurnModel:
         else:
             code = top.action
             reason = f"health {health:.0f}; main signal: {top.label} ({top.detail})"
-        return RecommendedAction(code, ACTION_LABELS.get(code, code), reason)
+        return recommended_action(code, ACTION_LABELS.get(code, code), reason)
 
 
 def warnings(assessments: Mapping[CustomerId, HealthAssessment]) -> list[HealthAssessment]:

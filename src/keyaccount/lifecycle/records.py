@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,7 @@ import attrs
 
 from keyaccount import validation as v
 from keyaccount.errors import ValidationError
-from keyaccount.lifecycle.stages import Stage, to_stage
+from keyaccount.lifecycle.stages import Stage, StageChange, to_stage
 from keyaccount.models import CustomerId
 from keyaccount.slots import slot_setters
 from keyaccount.tiering.records import to_utc_fast, utc_fast
@@ -75,49 +76,40 @@ _SET_TRANSITION = slot_setters(
 )
 
 
-def next_transition(
-    checked: StageTransition,
-    id: str,
-    to_stage: Stage,
-    occurred_at: datetime,
-    reason: str,
-    from_stage: Stage | None,
-) -> StageTransition:
-    """Another transition of ``checked``'s customer, recorded at the same moment, without
-    running the field checks again: a first run stores ~7 transitions per customer.
-
-    Only for values the stage replay produced: ``to_stage``/``from_stage`` are ``Stage``
-    members, ``occurred_at`` a UTC datetime taken from validated records, ``reason`` non-empty
-    text, ``id`` the run's checked prefix with another counter. ``customer_id`` and
-    ``recorded_at`` come from ``checked``, which its constructor validated.
-    """
-    set_id, set_customer, set_to, set_at, set_reason, set_recorded, set_from = _SET_TRANSITION
-    new = object.__new__(StageTransition)
-    set_id(new, id)
-    set_customer(new, checked.customer_id)
-    set_to(new, to_stage)
-    set_at(new, occurred_at)
-    set_reason(new, reason)
-    set_recorded(new, checked.recorded_at)
-    set_from(new, from_stage)
-    return new
-
-
-def other_customer_transition(
+def next_transitions(
     checked: StageTransition,
     customer_id: CustomerId,
-    id: str,
-    to_stage: Stage,
-    occurred_at: datetime,
-    reason: str,
-    from_stage: Stage | None,
-) -> StageTransition:
-    """``next_transition`` for another customer, whose id is checked here: a run validates
-    its first transition fully, then only each further customer's id (~5 µs → ~1.5 µs)."""
-    new = next_transition(checked, id, to_stage, occurred_at, reason, from_stage)
-    v.record_id(new, _TRANSITION_FIELDS.customer_id, customer_id)
-    _SET_TRANSITION[1](new, customer_id)
-    return new
+    prefix: str,
+    start: int,
+    changes: Sequence[StageChange],
+) -> list[StageTransition]:
+    """A transition per change of ``customer_id``, recorded at the same moment as
+    ``checked``, with ids ``prefix`` + a hex counter from ``start``, without running the field
+    checks per record: a first run stores ~7 transitions per customer (one call per customer
+    rather than per record, measured ~3 → ~2 µs a transition).
+
+    Only for changes the stage replay produced: their stages are ``Stage`` members, their
+    times UTC datetimes taken from validated records, their reasons non-empty text. ``prefix``
+    is the one ``checked``'s validated id was made with (another counter keeps it valid), and
+    ``recorded_at`` comes from ``checked``. ``customer_id`` is checked here, unless it is
+    ``checked``'s own.
+    """
+    if customer_id != checked.customer_id:
+        v.record_id(checked, _TRANSITION_FIELDS.customer_id, customer_id)
+    set_id, set_customer, set_to, set_at, set_reason, set_recorded, set_from = _SET_TRANSITION
+    recorded_at = checked.recorded_at
+    out: list[StageTransition] = []
+    for n, ch in enumerate(changes, start):
+        new = object.__new__(StageTransition)
+        set_id(new, f"{prefix}{n:x}")
+        set_customer(new, customer_id)
+        set_to(new, ch.to_stage)
+        set_at(new, ch.at)
+        set_reason(new, ch.reason)
+        set_recorded(new, recorded_at)
+        set_from(new, ch.from_stage)
+        out.append(new)
+    return out
 
 
 _STATE_FIELDS = attrs.fields(LifecycleState)

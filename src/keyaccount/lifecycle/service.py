@@ -12,13 +12,17 @@ from keyaccount.activity import Book, gc_paused, load_activity
 from keyaccount.clock import Clock, ensure_utc
 from keyaccount.events import DomainEvent, EventSink
 from keyaccount.fx import ExchangeRates
-from keyaccount.lifecycle.churn import ChurnModel, HealthAssessment, RecommendedAction
+from keyaccount.lifecycle.churn import (
+    ChurnModel,
+    HealthAssessment,
+    health_assessment,
+    recommended_action,
+)
 from keyaccount.lifecycle.records import (
     LifecycleState,
     StageTransition,
     evaluated_state,
-    next_transition,
-    other_customer_transition,
+    next_transitions,
 )
 from keyaccount.lifecycle.signals import ACTION_LABELS, Action, ChurnContext
 from keyaccount.lifecycle.stages import (
@@ -30,6 +34,7 @@ from keyaccount.lifecycle.stages import (
 )
 from keyaccount.lifecycle.winback import WinBackCandidate, win_back_list
 from keyaccount.models import CustomerId, new_id
+from keyaccount.slots import slot_setters
 from keyaccount.storage import Store
 from keyaccount.tiering.policy import PolicyBook, default_policy_book
 
@@ -42,6 +47,7 @@ _AT_RISK = Stage.AT_RISK
 _WARNED_STAGES = ACTIVE_STAGES | {_AT_RISK}
 _NO_ACTION = Action.NONE
 _FOLLOW_UP = Action.FOLLOW_UP
+_FOLLOW_UP_LABEL = ACTION_LABELS[_FOLLOW_UP]
 
 
 @attrs.frozen
@@ -118,15 +124,37 @@ def _evaluate_into(
         last = history[-1]
         if last.to_stage is _AT_RISK and health.action.code == _NO_ACTION:
             # Silent for longer than its own rhythm allows, though no signal fired: call.
-            # (The constructor, not attrs.evolve: ~half the customers of a review get here.)
-            health = HealthAssessment(
+            # (Not attrs.evolve: ~half the customers of a review get here.)
+            health = health_assessment(
                 health.customer_id,
                 health.health,
                 health.level,
                 health.signals,
-                RecommendedAction(_FOLLOW_UP, ACTION_LABELS[_FOLLOW_UP], last.reason),
+                recommended_action(_FOLLOW_UP, _FOLLOW_UP_LABEL, last.reason),
             )
-        out[cid] = CustomerLifecycle(cid, last.to_stage, last.at, last.reason, history, health)
+        out[cid] = _customer_lifecycle(cid, last, history, health)
+
+
+_SET_LIFECYCLE = slot_setters(
+    CustomerLifecycle, "customer_id", "stage", "since", "reason", "history", "health"
+)
+
+
+def _customer_lifecycle(
+    cid: CustomerId, last: StageChange, history: tuple[StageChange, ...], health: HealthAssessment
+) -> CustomerLifecycle:
+    """``CustomerLifecycle(cid, last.to_stage, last.at, last.reason, history, health)`` filled
+    through its slots: the class has no checks to skip, and a review builds one per customer
+    (~2.3 → ~1 µs)."""
+    set_customer, set_stage, set_since, set_reason, set_history, set_health = _SET_LIFECYCLE
+    new = object.__new__(CustomerLifecycle)
+    set_customer(new, cid)
+    set_stage(new, last.to_stage)
+    set_since(new, last.at)
+    set_reason(new, last.reason)
+    set_history(new, history)
+    set_health(new, health)
+    return new
 
 
 class LifecycleService:
@@ -238,23 +266,14 @@ def _add_transitions(
 ) -> None:
     """Append a record per change of one customer, numbered on from ``len(out)``."""
     # The run's first transition is fully validated (its id, recorded_at); later ones only
-    # differ in values the replay produced and the customer id, checked on its own.
-    ch = changes[0]
-    if out:
-        checked = other_customer_transition(
-            out[0], cid, f"{prefix}{len(out):x}", ch.to_stage, ch.at, ch.reason, ch.from_stage
-        )
-    else:
-        checked = StageTransition(
-            f"{prefix}{len(out):x}", cid, ch.to_stage, ch.at, ch.reason, now, ch.from_stage
-        )
-    out.append(checked)
-    for ch in changes[1:]:
+    # differ in values the replay produced and the customer id, checked once per customer.
+    if not out:
+        ch = changes[0]
         out.append(
-            next_transition(
-                checked, f"{prefix}{len(out):x}", ch.to_stage, ch.at, ch.reason, ch.from_stage
-            )
+            StageTransition(f"{prefix}0", cid, ch.to_stage, ch.at, ch.reason, now, ch.from_stage)
         )
+        changes = changes[1:]
+    out.extend(next_transitions(out[0], cid, prefix, len(out), changes))
 
 
 def _state(

@@ -146,18 +146,6 @@ class StageChange:
 _SET_CHANGE = slot_setters(StageChange, "from_stage", "to_stage", "at", "reason")
 
 
-def _change(from_stage: Stage | None, to_stage: Stage, at: datetime, reason: str) -> StageChange:
-    """``StageChange(from_stage, to_stage, at, reason)`` without attrs' per-field setup
-    (it has no checks to skip): ~1.3 → ~0.9 µs, and a first replay makes ~7 per customer."""
-    set_from, set_to, set_at, set_reason = _SET_CHANGE
-    new = object.__new__(StageChange)
-    set_from(new, from_stage)
-    set_to(new, to_stage)
-    set_at(new, at)
-    set_reason(new, reason)
-    return new
-
-
 # Enum member lookups are slow on hot paths; these run once per order of the whole book.
 _PROSPECT = Stage.PROSPECT
 _FIRST_PURCHASE = Stage.FIRST_PURCHASE
@@ -232,8 +220,9 @@ class _Replay:
 
     def __init__(self, rules: LifecycleRules, created: datetime) -> None:
         self.rules = rules
-        self.changes = [_change(None, _PROSPECT, created, "customer created")]
-        self.stage: Stage = _PROSPECT
+        self.changes: list[StageChange] = []
+        self.stage: Stage | None = None
+        self.move(_PROSPECT, created, "customer created")
         self.first = created
         # gaps[i] is the silence before orders[i + 1]; ``seen`` holds the gaps before the
         # order being replayed, ascending: each silence needs their median.
@@ -241,8 +230,21 @@ class _Replay:
         self.seen: list[timedelta] = []
 
     def move(self, to: Stage, at: datetime, reason: str) -> None:
-        if to is not self.stage:
-            self.changes.append(_change(self.stage, to, at, reason))
+        """Change to ``to`` unless already there.
+
+        The ``StageChange`` is filled through its slots, without attrs' per-field setup (it
+        has no checks to skip) and without a builder call: a first replay makes ~7 per
+        customer, measured ~1.3 → ~0.7 µs each.
+        """
+        stage = self.stage
+        if to is not stage:
+            set_from, set_to, set_at, set_reason = _SET_CHANGE
+            new = object.__new__(StageChange)
+            set_from(new, stage)
+            set_to(new, to)
+            set_at(new, at)
+            set_reason(new, reason)
+            self.changes.append(new)
             self.stage = to
 
     def orders(self, orders: list[datetime], as_of: datetime) -> None:
@@ -261,38 +263,31 @@ class _Replay:
             loyal_orders - 1,
             bisect.bisect_left(orders, first + _days(rules.loyal_min_tenure_days)),
         )
+        # The orders to visit, ascending; a win-back adds the order that completes it. Any
+        # other order would change nothing (the test against a replay of every order checks).
         events = sorted({1, loyal_from, *after_silence})
         won_back_step = max(rules.won_back_orders - 1, 1)
         won_back_at = -1
-        pending = n  # index of the order that completes a win-back, if any
-        p = 0
-        while True:
-            nxt = events[p] if p < len(events) else n
-            i = nxt if nxt < pending else pending
+        for i in events:  # (a list iterator sees items inserted after its position)
             if i >= n:
                 break
-            if i == nxt:
-                p += 1
-            if i == pending:
-                pending = n
             at = orders[i]
             count = i + 1
-            returned = resumed = False
             if i in after_silence:
-                returned = self.silence(orders[i - 1], gaps[i - 1], i - 1)
-                resumed = self.stage is _AT_RISK
-            if returned:
-                won_back_at = i
-                pending = i + won_back_step
-                self.move(
-                    _WON_BACK, at, f"ordered again after {gaps[i - 1].days} days (was churned)"
-                )
-            elif self.stage is _WON_BACK:
+                gap = gaps[i - 1]
+                if self.silence(orders[i - 1], gap, i - 1):
+                    won_back_at = i
+                    self.move(_WON_BACK, at, f"ordered again after {gap.days} days (was churned)")
+                    _visit(events, i + won_back_step)
+                    continue
+                if self.stage is _AT_RISK:
+                    self.progress(at, count, f"ordered again after {gap.days} days")
+                    continue
+            stage = self.stage
+            if stage is _WON_BACK:
                 if i == won_back_at + won_back_step:
                     self.progress(at, count, f"{i - won_back_at + 1} orders since winning back")
-            elif resumed:
-                self.progress(at, count, f"ordered again after {gaps[i - 1].days} days")
-            elif self.stage is not _LOYAL and (count == 2 or count >= loyal_orders):
+            elif stage is not _LOYAL and (count == 2 or count >= loyal_orders):
                 self.progress(at, count, f"order #{count}")
         last = orders[-1]
         if as_of - last > quiet:
@@ -330,3 +325,10 @@ class _Replay:
             return False
         self.move(_CHURNED, last + _days(churn), _silent_for(churn) + since)
         return True
+
+
+def _visit(events: list[int], i: int) -> None:
+    """Add order ``i`` to the ascending ``events`` unless it is there already."""
+    at = bisect.bisect_left(events, i)
+    if at == len(events) or events[at] != i:
+        events.insert(at, i)
