@@ -33,3 +33,26 @@ def test_with_customer_shares_every_record_and_swaps_the_customer() -> None:
             assert getattr(after, field.name) is getattr(before, field.name), field.name
     assert after.customer is retiered
     assert before.customer.tier is None
+
+
+def test_slot_builder_takes_every_field_in_order_and_skips_the_checks() -> None:
+    import inspect
+
+    import pytest
+
+    from keyaccount.errors import ValidationError
+    from keyaccount.slots import slot_builder
+
+    build = slot_builder(Customer)
+    assert list(inspect.signature(build).parameters) == [f.name for f in attrs.fields(Customer)]
+    c = Customer("c1", "Acme", NOW, tier="A")
+    assert build(*(getattr(c, f.name) for f in attrs.fields(Customer))) == c
+    with pytest.raises(TypeError):
+        build("c1", "Acme")  # every field must be given: no defaults are applied
+    # nothing is checked: the constructor refuses what the builder takes as it is
+    with pytest.raises(ValidationError):
+        Customer("", "Acme", NOW)
+    assert (
+        build(*("" if f.name == "id" else getattr(c, f.name) for f in attrs.fields(Customer))).id
+        == ""
+    )

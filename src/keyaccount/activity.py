@@ -36,7 +36,7 @@ from keyaccount.models import (
 )
 from keyaccount.models.enums import CustomerStatus
 from keyaccount.money import Money
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 from keyaccount.storage import Store, ne
 
 _ZERO = Decimal(0)
@@ -182,43 +182,11 @@ def _group(
     return out
 
 
-_SET_ACTIVITY = slot_setters(CustomerActivity, *(f.name for f in attrs.fields(CustomerActivity)))
-
-
-def _new_activity(
-    customer: Customer,
-    transactions: tuple[Transaction, ...],
-    interactions: tuple[Interaction, ...],
-    complaints: tuple[Complaint, ...],
-    receivables: tuple[Receivable, ...],
-    surveys: tuple[SurveyResponse, ...],
-    credit_profile: CreditProfile | None,
-    transaction_times: tuple[datetime, ...],
-) -> CustomerActivity:
-    """``CustomerActivity(...)`` with every field given, its slots set directly: the record
-    has no validators, and ``_group`` passes the times its sort produced (in order by
-    construction), so only attrs' per-field ``__setattr__`` is skipped (one per customer;
-    measured ~2.3 µs → ~1.3 µs). A test checks it equals the constructor."""
-    (
-        set_customer,
-        set_transactions,
-        set_interactions,
-        set_complaints,
-        set_receivables,
-        set_surveys,
-        set_profile,
-        set_times,
-    ) = _SET_ACTIVITY
-    new = object.__new__(CustomerActivity)
-    set_customer(new, customer)
-    set_transactions(new, transactions)
-    set_interactions(new, interactions)
-    set_complaints(new, complaints)
-    set_receivables(new, receivables)
-    set_surveys(new, surveys)
-    set_profile(new, credit_profile)
-    set_times(new, transaction_times)
-    return new
+# ``CustomerActivity(...)`` with every field given, its slots set directly: the record has
+# no validators, and ``_group`` passes the times its sort produced (in order by
+# construction), so only attrs' per-field setup is skipped (one per customer; ~2.3 →
+# ~1.3 µs). A test checks it equals the constructor.
+_new_activity: Callable[..., CustomerActivity] = slot_builder(CustomerActivity)
 
 
 _NEVER = datetime.min.replace(tzinfo=UTC)

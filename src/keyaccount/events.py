@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import attrs
 
 from keyaccount import validation as v
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 
 
 @attrs.frozen
@@ -28,7 +28,7 @@ class DomainEvent:
 
 
 _SUBJECT_FIELD = attrs.fields(DomainEvent).subject_id
-_EVENT_SETTERS = slot_setters(DomainEvent, "name", "occurred_at", "subject_id", "data")
+_build_event = slot_builder(DomainEvent)
 
 
 def event_builder(name: str, occurred_at: datetime) -> Callable[[str, Any], DomainEvent]:
@@ -41,15 +41,15 @@ def event_builder(name: str, occurred_at: datetime) -> Callable[[str, Any], Doma
     """
     template = DomainEvent(name, occurred_at, "template")
     checked_name, checked_at = template.name, template.occurred_at
-    set_name, set_at, set_subject, set_data = _EVENT_SETTERS
 
     def build(subject_id: str, data: Any) -> DomainEvent:
-        event = object.__new__(DomainEvent)
+        event: DomainEvent = _build_event(
+            checked_name,
+            checked_at,
+            subject_id,
+            data if type(data) is dict else v.text_mapping(data),
+        )
         v.non_empty_text(event, _SUBJECT_FIELD, subject_id)
-        set_name(event, checked_name)
-        set_at(event, checked_at)
-        set_subject(event, subject_id)
-        set_data(event, data if type(data) is dict else v.text_mapping(data))
         return event
 
     return build

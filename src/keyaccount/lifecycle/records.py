@@ -13,7 +13,7 @@ from keyaccount import validation as v
 from keyaccount.errors import ValidationError
 from keyaccount.lifecycle.stages import Stage, StageChange, to_stage
 from keyaccount.models import CustomerId
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 from keyaccount.tiering.records import to_utc_fast, utc_fast
 
 _ZERO = Decimal(0)
@@ -64,16 +64,7 @@ class LifecycleState:
 
 
 _TRANSITION_FIELDS = attrs.fields(StageTransition)
-_SET_TRANSITION = slot_setters(
-    StageTransition,
-    "id",
-    "customer_id",
-    "to_stage",
-    "occurred_at",
-    "reason",
-    "recorded_at",
-    "from_stage",
-)
+_build_transition = slot_builder(StageTransition)
 
 
 def next_transitions(
@@ -96,24 +87,18 @@ def next_transitions(
     """
     if customer_id != checked.customer_id:
         v.record_id(checked, _TRANSITION_FIELDS.customer_id, customer_id)
-    set_id, set_customer, set_to, set_at, set_reason, set_recorded, set_from = _SET_TRANSITION
     recorded_at = checked.recorded_at
-    out: list[StageTransition] = []
-    for n, ch in enumerate(changes, start):
-        new = object.__new__(StageTransition)
-        set_id(new, f"{prefix}{n:x}")
-        set_customer(new, customer_id)
-        set_to(new, ch.to_stage)
-        set_at(new, ch.at)
-        set_reason(new, ch.reason)
-        set_recorded(new, recorded_at)
-        set_from(new, ch.from_stage)
-        out.append(new)
-    return out
+    build = _build_transition
+    return [
+        build(
+            f"{prefix}{n:x}", customer_id, ch.to_stage, ch.at, ch.reason, recorded_at, ch.from_stage
+        )
+        for n, ch in enumerate(changes, start)
+    ]
 
 
 _STATE_FIELDS = attrs.fields(LifecycleState)
-_SET_STATE = slot_setters(LifecycleState, *(f.name for f in _STATE_FIELDS))
+_build_state = slot_builder(LifecycleState)
 
 
 def evaluated_state(
@@ -135,27 +120,9 @@ def evaluated_state(
     pass. Still checked: ``id`` (a key of the caller's book), ``health`` and ``action`` (both
     pass through plug-in churn signals).
     """
-    new = object.__new__(LifecycleState)
-    (
-        set_id,
-        set_customer,
-        set_stage,
-        set_since,
-        set_reason,
-        set_at,
-        set_health,
-        set_warning,
-        set_action,
-    ) = _SET_STATE
-    set_id(new, id)
-    set_customer(new, id)
-    set_stage(new, stage)
-    set_since(new, since)
-    set_reason(new, reason)
-    set_at(new, evaluated_at)
-    set_health(new, health)
-    set_warning(new, warning)
-    set_action(new, action)
+    new: LifecycleState = _build_state(
+        id, id, stage, since, reason, evaluated_at, health, warning, action
+    )
     v.record_id(new, _STATE_FIELDS.id, id)
     new._check_health(_STATE_FIELDS.health, health)
     v.optional_text(new, _STATE_FIELDS.action, action)

@@ -34,7 +34,7 @@ from keyaccount.lifecycle.stages import (
 )
 from keyaccount.lifecycle.winback import WinBackCandidate, win_back_list
 from keyaccount.models import CustomerId, new_id
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 from keyaccount.storage import Store
 from keyaccount.tiering.policy import PolicyBook, default_policy_book
 
@@ -135,26 +135,16 @@ def _evaluate_into(
         out[cid] = _customer_lifecycle(cid, last, history, health)
 
 
-_SET_LIFECYCLE = slot_setters(
-    CustomerLifecycle, "customer_id", "stage", "since", "reason", "history", "health"
-)
+_build_lifecycle = slot_builder(CustomerLifecycle)
 
 
 def _customer_lifecycle(
     cid: CustomerId, last: StageChange, history: tuple[StageChange, ...], health: HealthAssessment
 ) -> CustomerLifecycle:
-    """``CustomerLifecycle(cid, last.to_stage, last.at, last.reason, history, health)`` filled
-    through its slots: the class has no checks to skip, and a review builds one per customer
-    (~2.3 → ~1 µs)."""
-    set_customer, set_stage, set_since, set_reason, set_history, set_health = _SET_LIFECYCLE
-    new = object.__new__(CustomerLifecycle)
-    set_customer(new, cid)
-    set_stage(new, last.to_stage)
-    set_since(new, last.at)
-    set_reason(new, last.reason)
-    set_history(new, history)
-    set_health(new, health)
-    return new
+    """``CustomerLifecycle(cid, last.to_stage, last.at, last.reason, history, health)`` with
+    its slots set directly: the class has no checks to skip, and a review builds one per
+    customer (~2.3 → ~1 µs)."""
+    return _build_lifecycle(cid, last.to_stage, last.at, last.reason, history, health)
 
 
 class LifecycleService:

@@ -39,7 +39,7 @@ from keyaccount.fx import ExchangeRates
 from keyaccount.models import TransactionKind
 from keyaccount.models.enums import ComplaintStatus
 from keyaccount.money import Money
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 from keyaccount.tiering.policy import PolicyBook, default_policy_book
 
 _ORDER = TransactionKind.ORDER  # hoisted: enum member lookups are slow in hot loops
@@ -114,9 +114,7 @@ class SignalHit:
     action: str = Action.FOLLOW_UP
 
 
-_SET_HIT = slot_setters(
-    SignalHit, "name", "label", "penalty", "value", "threshold", "detail", "action"
-)
+_build_hit = slot_builder(SignalHit)
 
 
 def _hit(
@@ -136,16 +134,8 @@ def _hit(
     """
     if not 0.0 <= penalty <= 100.0:
         return SignalHit(name, label, penalty, value, threshold, detail, action)
-    set_name, set_label, set_penalty, set_value, set_threshold, set_detail, set_action = _SET_HIT
-    new = object.__new__(SignalHit)
-    set_name(new, name)
-    set_label(new, label)
-    set_penalty(new, penalty)
-    set_value(new, value)
-    set_threshold(new, threshold)
-    set_detail(new, detail)
-    set_action(new, action)
-    return new
+    hit: SignalHit = _build_hit(name, label, penalty, value, threshold, detail, action)
+    return hit
 
 
 Evaluate = Callable[[CustomerActivity, ChurnContext], "SignalHit | None"]

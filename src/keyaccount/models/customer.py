@@ -13,7 +13,7 @@ from keyaccount.errors import ValidationError
 from keyaccount.models.enums import Channel, CustomerStatus, to_channel, to_customer_status
 from keyaccount.models.ids import ContactId, CustomerId, UserId
 from keyaccount.money import Money
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 
 
 def _credit_code(value: Any) -> Any:
@@ -78,45 +78,25 @@ class Customer:
         validated when this record was built and are copied as they are, only ``tier`` is
         validated (with the field's own validator)."""
         v.optional_text(self, _TIER_FIELD, tier)
-        (
-            set_id,
-            set_name,
-            set_created_at,
-            set_legal_name,
-            set_credit_code,
-            set_industry,
-            set_region,
-            set_employees,
-            set_annual_revenue,
-            set_owner_id,
-            set_team,
-            set_tier,
-            set_tags,
-            set_status,
-            set_merged_into,
-            set_external_refs,
-            set_reviewed_at,
-        ) = _SLOT_SETTERS
-        # Field by field rather than a loop over the fields: 5.9 -> 3.0 us a customer. A
-        # field missing here is left unset, which the test against attrs.evolve catches.
-        new = object.__new__(Customer)
-        set_id(new, self.id)
-        set_name(new, self.name)
-        set_created_at(new, self.created_at)
-        set_legal_name(new, self.legal_name)
-        set_credit_code(new, self.credit_code)
-        set_industry(new, self.industry)
-        set_region(new, self.region)
-        set_employees(new, self.employees)
-        set_annual_revenue(new, self.annual_revenue)
-        set_owner_id(new, self.owner_id)
-        set_team(new, self.team)
-        set_tier(new, tier)
-        set_tags(new, self.tags)
-        set_status(new, self.status)
-        set_merged_into(new, self.merged_into)
-        set_external_refs(new, self.external_refs)
-        set_reviewed_at(new, self.reviewed_at)
+        new: Customer = _build_customer(
+            self.id,
+            self.name,
+            self.created_at,
+            self.legal_name,
+            self.credit_code,
+            self.industry,
+            self.region,
+            self.employees,
+            self.annual_revenue,
+            self.owner_id,
+            self.team,
+            tier,
+            self.tags,
+            self.status,
+            self.merged_into,
+            self.external_refs,
+            self.reviewed_at,
+        )
         return new
 
     def with_external_ref(self, provider: str, remote_id: str) -> Customer:
@@ -124,27 +104,7 @@ class Customer:
 
 
 _TIER_FIELD = attrs.fields(Customer).tier
-# Named as ``with_tier`` unpacks them; a test checks they are all of Customer's fields.
-_SLOT_SETTERS = slot_setters(
-    Customer,
-    "id",
-    "name",
-    "created_at",
-    "legal_name",
-    "credit_code",
-    "industry",
-    "region",
-    "employees",
-    "annual_revenue",
-    "owner_id",
-    "team",
-    "tier",
-    "tags",
-    "status",
-    "merged_into",
-    "external_refs",
-    "reviewed_at",
-)
+_build_customer = slot_builder(Customer)
 
 
 @attrs.frozen

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -38,7 +38,7 @@ import attrs
 
 from keyaccount.errors import ValidationError
 from keyaccount.models import CustomerId
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 from keyaccount.tiering.records import TierOverride
 from keyaccount.tiering.scoring import CustomerScore
 from keyaccount.tiering.sets import TierSet
@@ -197,51 +197,11 @@ class TierDecision:
         return self.tier != self.previous_tier
 
 
-def decision(
-    customer_id: CustomerId,
-    tier: str,
-    computed_tier: str,
-    base_tier: str,
-    previous_tier: str | None,
-    score: CustomerScore,
-    reason: str,
-    override_id: str | None,
-) -> TierDecision:
-    """``TierDecision(...)`` with every field given: the record has no field checks to
-    keep, so its slot setters alone fill it (2.1 → 1.3 µs; one per customer per run)."""
-    (
-        set_customer,
-        set_tier,
-        set_computed,
-        set_base,
-        set_previous,
-        set_score,
-        set_reason,
-        set_override,
-    ) = _DECISION_SETTERS
-    new = object.__new__(TierDecision)
-    set_customer(new, customer_id)
-    set_tier(new, tier)
-    set_computed(new, computed_tier)
-    set_base(new, base_tier)
-    set_previous(new, previous_tier)
-    set_score(new, score)
-    set_reason(new, reason)
-    set_override(new, override_id)
-    return new
-
-
-_DECISION_SETTERS = slot_setters(
-    TierDecision,
-    "customer_id",
-    "tier",
-    "computed_tier",
-    "base_tier",
-    "previous_tier",
-    "score",
-    "reason",
-    "override_id",
-)
+# ``TierDecision(...)`` with every field given: the record has no field checks to keep, so
+# its slots alone are set (2.1 → 1.3 µs; one per customer per run).
+decision: Callable[
+    [CustomerId, str, str, str, str | None, CustomerScore, str, str | None], TierDecision
+] = slot_builder(TierDecision)
 
 
 def assign_tiers(

@@ -11,7 +11,7 @@ import attrs
 from keyaccount import validation as v
 from keyaccount.errors import ValidationError
 from keyaccount.models import CustomerId
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
@@ -110,56 +110,27 @@ def next_assignment(
     ``assigned_at`` and ``tier_set`` come from ``checked``, which its constructor validated.
     ``customer_id`` (a key of the caller's book) is still checked.
     """
-    new = object.__new__(TierAssignment)
+    new: TierAssignment = _build_assignment(
+        id,
+        checked.run_id,
+        customer_id,
+        checked.assigned_at,
+        tier,
+        computed_tier,
+        base_tier,
+        score,
+        checked.tier_set,
+        reason,
+        explanation,
+        previous_tier,
+        override_id,
+    )
     v.record_id(new, _CUSTOMER_ID, customer_id)
-    (
-        set_id,
-        set_run,
-        set_customer,
-        set_at,
-        set_tier,
-        set_computed,
-        set_base,
-        set_score,
-        set_tier_set,
-        set_reason,
-        set_explanation,
-        set_previous,
-        set_override,
-    ) = _ASSIGNMENT_SETTERS
-    set_id(new, id)
-    set_run(new, checked.run_id)
-    set_customer(new, customer_id)
-    set_at(new, checked.assigned_at)
-    set_tier(new, tier)
-    set_computed(new, computed_tier)
-    set_base(new, base_tier)
-    set_score(new, score)
-    set_tier_set(new, checked.tier_set)
-    set_reason(new, reason)
-    set_explanation(new, explanation)
-    set_previous(new, previous_tier)
-    set_override(new, override_id)
     return new
 
 
 _CUSTOMER_ID = attrs.fields(TierAssignment).customer_id
-_ASSIGNMENT_SETTERS = slot_setters(
-    TierAssignment,
-    "id",
-    "run_id",
-    "customer_id",
-    "assigned_at",
-    "tier",
-    "computed_tier",
-    "base_tier",
-    "score",
-    "tier_set",
-    "reason",
-    "explanation",
-    "previous_tier",
-    "override_id",
-)
+_build_assignment = slot_builder(TierAssignment)
 
 
 @attrs.frozen

@@ -9,7 +9,7 @@ to the score.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ from keyaccount.activity import Book, gc_paused
 from keyaccount.errors import DuplicateRegistration, ValidationError
 from keyaccount.fx import ExchangeRates
 from keyaccount.models import CustomerId
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 from keyaccount.tiering.criteria import BUILT_IN_CRITERIA, Criterion, ScoringContext
 
 if TYPE_CHECKING:
@@ -126,27 +126,12 @@ class CustomerScore:
         raise KeyError(name)
 
 
-def customer_score(
-    customer_id: CustomerId,
-    score: float,
-    raw: tuple[float | None, ...],
-    scores: tuple[float, ...],
-    layout: ScoreLayout,
-) -> CustomerScore:
-    """``CustomerScore(customer_id, score, raw, scores, layout)`` for a scoring run: the
-    record has no field checks to keep, so its slot setters alone fill it (1.55 → 1.1 µs;
-    every customer of every run gets one)."""
-    set_id, set_score, set_raw, set_scores, set_layout = _SCORE_SETTERS
-    new = object.__new__(CustomerScore)
-    set_id(new, customer_id)
-    set_score(new, score)
-    set_raw(new, raw)
-    set_scores(new, scores)
-    set_layout(new, layout)
-    return new
-
-
-_SCORE_SETTERS = slot_setters(CustomerScore, "customer_id", "score", "raw", "scores", "layout")
+# ``CustomerScore(customer_id, score, raw, scores, layout)`` for a scoring run: the record has
+# no field checks to keep, so its slots alone are set (1.55 → 1.1 µs; every customer of
+# every run gets one).
+customer_score: Callable[
+    [CustomerId, float, tuple[float | None, ...], tuple[float, ...], ScoreLayout], CustomerScore
+] = slot_builder(CustomerScore)
 
 
 def round4(x: float) -> float:

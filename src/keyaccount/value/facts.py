@@ -21,7 +21,7 @@ Rules stated once for all analyses:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -35,7 +35,7 @@ from keyaccount.models.customer import Customer
 from keyaccount.models.enums import TransactionKind
 from keyaccount.models.ids import CustomerId
 from keyaccount.money import Money
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 from keyaccount.storage import Store
 
 DEFAULT_WINDOW_DAYS = 365
@@ -230,61 +230,11 @@ def _summarise(
     )
 
 
-_SET_FACTS = slot_setters(CustomerFacts, *(f.name for f in attrs.fields(CustomerFacts)))
-
-
-def _new_facts(
-    customer_id: CustomerId,
-    currency: str,
-    orders: int,
-    order_days: int,
-    refunds: int,
-    window_orders: int,
-    first_order_on: date | None,
-    last_order_on: date | None,
-    last_order_at: datetime | None,
-    revenue: Decimal,
-    gross_profit: Decimal,
-    window_revenue: Decimal,
-    window_gross_profit: Decimal,
-    repeat_revenue: Decimal,
-) -> CustomerFacts:
-    """``CustomerFacts(...)`` (every field, in field order) with its slots set directly: the
-    record has no converters or validators, so this only skips attrs' per-field
-    ``__setattr__`` and the keywords (one record per customer of the book; measured
-    ~4.4 µs → ~2.4 µs). A test checks it equals the constructor."""
-    (
-        set_id,
-        set_currency,
-        set_orders,
-        set_order_days,
-        set_refunds,
-        set_window_orders,
-        set_first_on,
-        set_last_on,
-        set_last_at,
-        set_revenue,
-        set_profit,
-        set_window_revenue,
-        set_window_profit,
-        set_repeat,
-    ) = _SET_FACTS
-    new = object.__new__(CustomerFacts)
-    set_id(new, customer_id)
-    set_currency(new, currency)
-    set_orders(new, orders)
-    set_order_days(new, order_days)
-    set_refunds(new, refunds)
-    set_window_orders(new, window_orders)
-    set_first_on(new, first_order_on)
-    set_last_on(new, last_order_on)
-    set_last_at(new, last_order_at)
-    set_revenue(new, revenue)
-    set_profit(new, gross_profit)
-    set_window_revenue(new, window_revenue)
-    set_window_profit(new, window_gross_profit)
-    set_repeat(new, repeat_revenue)
-    return new
+# ``CustomerFacts(...)`` with every field in field order, its slots set directly: the record
+# has no converters or validators, so this only skips attrs' per-field setup and the
+# keywords (one record per customer of the book; ~4.4 → ~2.4 µs). A test checks it equals
+# the constructor.
+_new_facts: Callable[..., CustomerFacts] = slot_builder(CustomerFacts)
 
 
 def _repeat_revenue(

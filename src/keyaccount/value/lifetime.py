@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -46,7 +46,7 @@ import attrs
 from keyaccount.errors import ValidationError
 from keyaccount.models.ids import CustomerId
 from keyaccount.money import Money
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 from keyaccount.value.clv_models import (
     BgNbdParams,
     ClvExtraMissing,
@@ -437,38 +437,12 @@ def _predictions(
 
 
 _TWO_PLACES = "{:.2f}".format  # what _cents formats with
-_SET_PREDICTION = slot_setters(
-    CustomerLifetimeValue, *(f.name for f in attrs.fields(CustomerLifetimeValue))
-)
 
 
-def _prediction(
-    customer_id: CustomerId,
-    currency: str,
-    p_alive: float | None,
-    expected_purchases: float,
-    margin: float,
-    expected_spend_amount: Decimal,
-    clv_revenue_amount: Decimal,
-    clv_amount: Decimal,
-) -> CustomerLifetimeValue:
-    """``CustomerLifetimeValue(...)`` with its slots set directly: the record has no
-    converters or validators to skip, only attrs' per-field ``__setattr__`` (one record per
-    customer with an order; measured ~2.6 µs → ~1.8 µs). A test checks it equals the
-    constructor."""
-    set_id, set_currency, set_alive, set_expected, set_margin, set_spend, set_rev, set_clv = (
-        _SET_PREDICTION
-    )
-    new = object.__new__(CustomerLifetimeValue)
-    set_id(new, customer_id)
-    set_currency(new, currency)
-    set_alive(new, p_alive)
-    set_expected(new, expected_purchases)
-    set_margin(new, margin)
-    set_spend(new, expected_spend_amount)
-    set_rev(new, clv_revenue_amount)
-    set_clv(new, clv_amount)
-    return new
+# ``CustomerLifetimeValue(...)`` with every field in field order, its slots set directly: the
+# record has no converters or validators to skip, only attrs' per-field setup (one record
+# per customer with an order; ~2.6 → ~1.8 µs). A test checks it equals the constructor.
+_prediction: Callable[..., CustomerLifetimeValue] = slot_builder(CustomerLifetimeValue)
 
 
 def _cents_in_order(

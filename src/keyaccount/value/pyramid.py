@@ -15,6 +15,7 @@ who never ordered), by default top 1 % / next 4 % / next 15 % / the rest:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 from operator import attrgetter
@@ -25,7 +26,7 @@ import attrs
 from keyaccount.errors import ValidationError
 from keyaccount.models.ids import CustomerId
 from keyaccount.money import Money
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 from keyaccount.value.facts import BookFacts
 
 
@@ -137,23 +138,12 @@ class PyramidResult:
         return {e.customer_id: e for e in self.entries}
 
 
-_SET_ENTRY = slot_setters(PyramidEntry, *(f.name for f in attrs.fields(PyramidEntry)))
-
-
-def _new_entry(
-    customer_id: CustomerId, layer: PyramidLayer, rank: int, currency: str, profit: Decimal
-) -> PyramidEntry:
-    """``PyramidEntry(...)`` with its slots set directly (no validators to skip, only attrs'
-    per-field ``__setattr__``; one entry per customer of the book, measured ~1.9 µs →
-    ~1.1 µs). A test checks it equals the constructor."""
-    set_id, set_layer, set_rank, set_currency, set_profit = _SET_ENTRY
-    new = object.__new__(PyramidEntry)
-    set_id(new, customer_id)
-    set_layer(new, layer)
-    set_rank(new, rank)
-    set_currency(new, currency)
-    set_profit(new, profit)
-    return new
+# ``PyramidEntry(...)`` with its slots set directly (no validators to skip, only attrs'
+# per-field setup; one entry per customer of the book, ~1.9 → ~1.1 µs). A test checks it
+# equals the constructor.
+_new_entry: Callable[[CustomerId, PyramidLayer, int, str, Decimal], PyramidEntry] = slot_builder(
+    PyramidEntry
+)
 
 
 def historical_values(facts: BookFacts) -> dict[CustomerId, Money]:

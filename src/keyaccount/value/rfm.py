@@ -20,7 +20,7 @@ Customers who never ordered are not scored (``RfmResult.unscored``): they have n
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -29,7 +29,7 @@ import attrs
 from keyaccount.errors import ValidationError
 from keyaccount.models.ids import CustomerId
 from keyaccount.money import Money
-from keyaccount.slots import slot_setters
+from keyaccount.slots import slot_builder
 from keyaccount.value.facts import BookFacts, CustomerFacts
 
 
@@ -75,33 +75,12 @@ class RfmResult:
         return {s.customer_id: s for s in self.scores}
 
 
-_SET_SCORE = slot_setters(RfmScore, *(f.name for f in attrs.fields(RfmScore)))
-
-
-def _new_score(
-    customer_id: CustomerId,
-    currency: str,
-    recency_days: int,
-    frequency: int,
-    monetary_amount: Decimal,
-    r: int,
-    f: int,
-    m: int,
-) -> RfmScore:
-    """``RfmScore(...)`` with its slots set directly (no validators to skip, only attrs'
-    per-field ``__setattr__``; one score per customer with an order, measured ~2.6 µs →
-    ~1.8 µs). A test checks it equals the constructor."""
-    set_id, set_currency, set_recency, set_frequency, set_monetary, set_r, set_f, set_m = _SET_SCORE
-    new = object.__new__(RfmScore)
-    set_id(new, customer_id)
-    set_currency(new, currency)
-    set_recency(new, recency_days)
-    set_frequency(new, frequency)
-    set_monetary(new, monetary_amount)
-    set_r(new, r)
-    set_f(new, f)
-    set_m(new, m)
-    return new
+# ``RfmScore(...)`` with every field in field order, its slots set directly: the record has
+# no validators, so only attrs' per-field setup is skipped (one score per customer with an
+# order; ~2.6 → ~1.8 µs). A test checks it equals the constructor.
+_new_score: Callable[[CustomerId, str, int, int, Decimal, int, int, int], RfmScore] = slot_builder(
+    RfmScore
+)
 
 
 def mid_rank_scores(values: Sequence[float | int | Decimal], bins: int) -> list[int]:
