@@ -100,6 +100,80 @@ def test_gc_paused_restores_the_collector() -> None:
         gc.enable()
 
 
+class _Node:
+    """A tracked object that can hold a cycle and be weakly referenced."""
+
+    def __init__(self) -> None:
+        self.other: object = None
+
+
+def _generation_of(obj: object) -> int | None:
+    import gc
+
+    for generation in range(3):
+        if any(o is obj for o in gc.get_objects(generation=generation)):
+            return generation
+    return None
+
+
+def test_gc_paused_hands_what_it_made_to_the_oldest_generation() -> None:
+    import gc
+
+    from keyaccount.activity import gc_paused
+
+    with gc_paused():
+        kept = _Node()
+    # Straight to the oldest generation: no young collection has to walk it first.
+    assert _generation_of(kept) == 2
+    assert gc.get_freeze_count() == 0
+
+
+def test_gc_paused_leaves_cycles_collectable() -> None:
+    import gc
+    import weakref
+
+    from keyaccount.activity import gc_paused
+
+    with gc_paused():
+        a, b = _Node(), _Node()
+        a.other, b.other = b, a
+        ref = weakref.ref(a)
+    del a, b
+    gc.collect()
+    assert ref() is None
+
+
+def test_gc_paused_keeps_an_application_freeze() -> None:
+    import gc
+
+    from keyaccount.activity import gc_paused
+
+    frozen_before = _Node()
+    gc.freeze()
+    try:
+        count = gc.get_freeze_count()
+        with gc_paused():
+            made = _Node()
+        assert gc.get_freeze_count() == count  # the application's frozen objects stay frozen
+        assert _generation_of(frozen_before) is None  # (frozen: in no generation)
+        assert _generation_of(made) == 0  # left where the collector put it
+    finally:
+        gc.unfreeze()
+
+
+def test_nested_gc_paused_hands_off_once_at_the_outer_end() -> None:
+    import gc
+
+    from keyaccount.activity import gc_paused
+
+    with gc_paused():
+        with gc_paused():
+            inner = _Node()
+        assert not gc.isenabled()
+        assert _generation_of(inner) == 0  # the inner block found the collector off
+    assert _generation_of(inner) == 2
+
+
 def test_grouping_orders_equal_times_by_id_whatever_the_input_order() -> None:
     import random
 
