@@ -258,7 +258,7 @@ def gc_paused() -> Iterator[None]:
     generation (``gc.freeze()`` then ``gc.unfreeze()``: two list splices, whatever the
     number of objects). Otherwise they would all sit in the youngest generation, and the
     first collections after the block (one, then another when they move up a generation)
-    would each walk all of them: about 2 s after a 100k-customer review. They are still
+    would each walk all of them: about 1.2 s after a 100k-customer review. They are still
     collected by full collections like any long-lived object. Young objects of the
     application are promoted along with them. Skipped when the application keeps objects
     frozen itself (``gc.get_freeze_count()``), so its own ``gc.freeze()`` stays in force.
